@@ -1,0 +1,107 @@
+package dev.zoetrope.core;
+
+import java.util.List;
+
+/**
+ * The op set every model is written against. A backend computes on tensors it can address (CPU: off-heap
+ * memory); model code never touches raw memory, so a CUDA backend needs no model change. Activations are
+ * F32; weights may be F32, F16 or BF16 and are widened inside the kernels. Shapes follow PyTorch.
+ * Every op returns a new tensor in the current {@link Scope} unless documented as a view.
+ */
+public interface Backend {
+
+    String name();
+
+    // ---------------------------------------------------------------- elementwise (broadcasting like torch)
+
+    enum Binary { ADD, SUB, MUL, DIV, MAX, MIN }
+
+    /** {@code a op b} with torch broadcasting. */
+    Tensor binary(Binary op, Tensor a, Tensor b);
+
+    enum Unary { NEG, EXP, LOG, SQRT, RSQRT, TANH, SIGMOID, SILU, GELU_ERF, GELU_TANH, QUICK_GELU, RELU, SIN, COS, ABS, SQUARE }
+
+    Tensor unary(Unary op, Tensor a);
+
+    /** {@code alpha·a + beta·b} (b broadcast to a), the workhorse of scheduler updates. */
+    Tensor axpby(float alpha, Tensor a, float beta, Tensor b);
+
+    /** {@code a·scale + shift}. */
+    Tensor affine(Tensor a, float scale, float shift);
+
+    Tensor clamp(Tensor a, float min, float max);
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /** {@code x[..., in] · weight[out, in]ᵀ + bias[out]} → {@code [..., out]}; bias may be null. */
+    Tensor linear(Tensor x, Tensor weight, Tensor bias);
+
+    /** Batched {@code a[..., m, k] · b[..., k, n]} with broadcast batch dims; transposed operands are views. */
+    Tensor matmul(Tensor a, Tensor b);
+
+    // ---------------------------------------------------------------- convolution and resampling
+
+    /** 2-D convolution, NCHW: x[N, C, H, W], weight[O, C/groups, kh, kw], bias[O] or null. */
+    Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int strideH, int strideW, int padH, int padW,
+                  int dilationH, int dilationW, int groups);
+
+    /**
+     * Convolution over the frame axis of a video tensor x[N, C, F, H, W] with weight[O, C, kt, 1, 1]
+     * (diffusers' TemporalConvLayer Conv3d with kernel (kt,1,1)), zero padding padT frames on each side.
+     */
+    Tensor convTemporal(Tensor x, Tensor weight, Tensor bias, int padT);
+
+    enum Interpolation { NEAREST, BILINEAR, BICUBIC }
+
+    /** torch.nn.functional.interpolate on x[N, C, H, W] (antialias off, torch's coordinate rules). */
+    Tensor interpolate(Tensor x, int outH, int outW, Interpolation mode, boolean alignCorners);
+
+    /** avg_pool2d, NCHW, no padding, count_include_pad irrelevant. */
+    Tensor avgPool2d(Tensor x, int kernel, int stride);
+
+    // ---------------------------------------------------------------- normalisation and softmax
+
+    /** GroupNorm over x[N, C, *] with per-channel affine weight/bias (either may be null). */
+    Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps);
+
+    /** LayerNorm over the last dimension; weight/bias may be null. */
+    Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps);
+
+    /** RMSNorm over the last dimension (computed in fp32 as transformers does), weight may be null. */
+    Tensor rmsNorm(Tensor x, Tensor weight, float eps);
+
+    /** Softmax over the last dimension. */
+    Tensor softmax(Tensor x);
+
+    // ---------------------------------------------------------------- attention and positions
+
+    /**
+     * Scaled dot-product attention. q[B, H, Lq, D], k[B, Hk, Lk, D], v[B, Hk, Lk, Dv] with H a multiple of Hk
+     * (grouped KV heads); mask additive, broadcastable to [B, H, Lq, Lk], or null; causal aligns the query
+     * block to the end of the keys (query i sees keys ≤ i + Lk − Lq). Tiled with an online softmax: memory
+     * stays linear in the sequence length. Returns [B, H, Lq, Dv].
+     */
+    Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, float scale);
+
+    /**
+     * Rotary embedding, NeoX layout (rotate_half), on x[B, H, L, D] for the given positions (length L),
+     * computed as transformers does in float32: inv_freq = 1 / θ^(2i/D), angle = pos · inv_freq.
+     */
+    Tensor rope(Tensor x, long[] positions, double theta);
+
+    // ---------------------------------------------------------------- structure
+
+    Tensor concat(int dim, List<Tensor> tensors);
+
+    /** Rows of weight[V, D] (any float dtype) picked by integer ids of any shape → [..., D] F32. */
+    Tensor embedding(Tensor weight, Tensor ids);
+
+    /** Index of the largest value along the last dimension (first one on ties) → I64 [...]. */
+    Tensor argmax(Tensor x);
+
+    /** The k largest values along the last dimension, descending: [values F32, indices I64]. */
+    Tensor[] topk(Tensor x, int k);
+
+    /** Sum over the last dimension. */
+    Tensor sumLast(Tensor x);
+}

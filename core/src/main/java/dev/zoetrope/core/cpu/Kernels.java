@@ -1,0 +1,51 @@
+package dev.zoetrope.core.cpu;
+
+import dev.zoetrope.core.DType;
+import dev.zoetrope.core.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/** Shared switches and small helpers for the CPU kernels. */
+public final class Kernels {
+    /** False when {@code -Dzoetrope.vector=false}: every kernel takes its scalar path. */
+    public static final boolean VECTOR = !"false".equalsIgnoreCase(System.getProperty("zoetrope.vector"))
+            && FloatVector.SPECIES_PREFERRED.length() >= 4;
+    public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    public static final int FLOATS = F.length();
+
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    private Kernels() {
+    }
+
+    /** x as contiguous F32 (a view when it already is). */
+    static Tensor f32(Tensor x) {
+        return x.dtype() == DType.F32 ? x.contiguous() : x.to(DType.F32);
+    }
+
+    static void requireFloat(Tensor t, String what) {
+        if (!t.dtype().isFloatingPoint()) throw new IllegalArgumentException(what + " must be floating point, got " + t.dtype());
+    }
+
+    static IllegalArgumentException shapeError(String op, String expectation, Tensor... ts) {
+        StringBuilder sb = new StringBuilder(op).append(": ").append(expectation).append("; got");
+        for (Tensor t : ts) sb.append(' ').append(t == null ? "null" : Arrays.toString(t.shape()));
+        return new IllegalArgumentException(sb.toString());
+    }
+
+    /** Element {@code i} of a contiguous float tensor's memory of any float dtype, widened. */
+    static float load(MemorySegment s, DType t, long i) {
+        return switch (t) {
+            case F32 -> s.getAtIndex(F32, i);
+            case BF16 -> Float.intBitsToFloat((s.getAtIndex(I16, i) & 0xffff) << 16);
+            case F16 -> Float.float16ToFloat(s.getAtIndex(I16, i));
+            case F64 -> (float) s.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i);
+            default -> throw new IllegalArgumentException("not a float dtype: " + t);
+        };
+    }
+}

@@ -1,0 +1,88 @@
+package dev.zoetrope.core.testing;
+
+import dev.zoetrope.core.Json;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Locates the shared parity fixtures: {@code $ZOETROPE_FIXTURES} if set, else {@code ../shared/fixtures}
+ * relative to the repository root (found by walking up from the working directory). Parity tests iterate
+ * the cases a folder's {@code index.json} lists, so any folder of the same format can be checked.
+ */
+public final class Fixtures {
+    private Fixtures() {
+    }
+
+    public static Path root() {
+        String env = System.getenv("ZOETROPE_FIXTURES");
+        if (env != null && !env.isBlank()) return Path.of(env).toAbsolutePath().normalize();
+        Path dir = Path.of("").toAbsolutePath();
+        for (Path d = dir; d != null; d = d.getParent()) {
+            Path candidate = d.resolveSibling("shared").resolve("fixtures");
+            if (Files.isRegularFile(d.resolve("mvnw")) && Files.isDirectory(candidate)) return candidate.normalize();
+        }
+        for (Path d = dir; d != null; d = d.getParent()) {
+            Path candidate = d.resolve("shared").resolve("fixtures");
+            if (Files.isDirectory(candidate)) return candidate.normalize();
+        }
+        throw new IllegalStateException("parity fixtures not found: set ZOETROPE_FIXTURES or place them at ../shared/fixtures"
+                + " beside the repository (working directory " + dir + ")");
+    }
+
+    /** A fixture folder such as "sd" or "internvl". */
+    public static Path folder(String name) {
+        Path p = root().resolve(name);
+        if (!Files.isDirectory(p)) throw new IllegalStateException("fixture folder missing: " + p);
+        return p;
+    }
+
+    public static Json.Obj json(Path file) {
+        try {
+            return Json.Obj.of(Json.parse(Files.readString(file)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One case listed in a folder's index.json. */
+    public record Case(String name, String kind, Path folder, Json.Obj entry) {
+        public Path tensors() {
+            return folder.resolve(entry.string("tensors", "cases/" + name + ".safetensors"));
+        }
+
+        public Json.Obj manifest() {
+            return json(folder.resolve(entry.string("manifest", "cases/" + name + ".json")));
+        }
+
+        public Path modelDir() {
+            String dir = entry.string("model_dir", null);
+            return dir == null ? null : folder.resolve(dir);
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /** The cases of a folder's index.json, optionally only those of one kind (null = all). */
+    public static List<Case> cases(String folderName, String kind) {
+        Path folder = folder(folderName);
+        Json.Obj index = json(folder.resolve("index.json"));
+        Json.Obj cases = index.obj("cases");
+        List<Case> out = new ArrayList<>();
+        for (Map.Entry<String, Object> e : cases.map().entrySet()) {
+            Json.Obj entry = Json.Obj.of(e.getValue());
+            String k = entry.string("kind", "");
+            if (kind == null || kind.equals(k)) out.add(new Case(e.getKey(), k, folder, entry));
+        }
+        if (out.isEmpty()) throw new IllegalStateException("no cases of kind " + kind + " in " + folder.resolve("index.json"));
+        return out;
+    }
+}
