@@ -22,11 +22,7 @@ public final class Gemm {
     private Gemm() {
     }
 
-    /** Rows of B (the shared dimension) per packed block: a kc × nr panel (16 KiB at nr 16) stays in L1. */
-    static final int KC = 256;
-    /** Rows of A per task block: mc × kc floats (≤ 240 KiB) stay in L2. */
-    static final int MC = 240;
-    /** Columns of B per packed block: kc × nc floats (2 MiB) stay in L3. */
+    /** Columns of B per packed block: kc × nc floats (3 MiB at kc 384) stay in L3. */
     static final int NC = 2048;
     /** The register tile this machine uses, chosen once from the vector species. */
     static final Tile TILE = Tile.preferred();
@@ -90,11 +86,11 @@ public final class Gemm {
         }
         int mr = tile.mr, nr = tile.nr;
         // Balanced blocks: K blocks depend on k only (the order of additions), the rest only on speed.
-        int kBlocks = ceilDiv(k, KC), kcMax = ceilDiv(k, kBlocks);
+        int kBlocks = ceilDiv(k, tile.kc), kcMax = ceilDiv(k, kBlocks);
         int nBlocks = ceilDiv(n, NC), ncMax = roundUp(ceilDiv(n, nBlocks), nr);
         int threads = Parallel.threads();
         int microPanels = ceilDiv(m, mr);
-        int mBlocks = ceilDiv(m, MC);
+        int mBlocks = ceilDiv(m, tile.mc);
         if (threads > 1 && mBlocks < 4 * threads) mBlocks = Math.min(microPanels, roundUp(mBlocks, threads));
         int mcMax = ceilDiv(microPanels, mBlocks) * mr;
         int rowBlocks = ceilDiv(m, mcMax);

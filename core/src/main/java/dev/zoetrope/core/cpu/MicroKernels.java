@@ -19,20 +19,33 @@ final class MicroKernels {
     private MicroKernels() {
     }
 
-    /** A register tile shape and the kernel that computes it. */
+    /** A register tile shape, its cache blocking and the kernel that computes it. */
     enum Tile {
-        V4X2(4, 2), V3X3(3, 3), V4X2U(4, 2), V3X3U(3, 3), V9X2(9, 2), V5X2(5, 2),
+        /** 16 vector registers (AVX2): 8 accumulators, 2 B vectors, up to 4 broadcasts — never spills. */
+        V4X2(4, 2),
+        /** 16 vector registers, 3-vector-wide alternative (9 accumulators). */
+        V3X3(3, 3),
+        /** 5 rows: the better FMA/load ratio, but C2 hoists all 5 broadcasts and spills an accumulator on AVX2. */
+        V5X2(5, 2),
+        /** 32 vector registers (AVX-512, NEON, SVE): 18 accumulators. */
+        V9X2(9, 2),
         /** Plain Java for {@code -Dzoetrope.vector=false}. */
         SCALAR(4, 0);
 
         final int mr;
         final int nr;
         final boolean vector;
+        /** Rows of B per packed block: a kc × nr panel of about 24 KiB stays in L1 beside the A stream. */
+        final int kc;
+        /** Rows of A per task block: mc × kc floats (about 384 KiB) stay in L2. */
+        final int mc;
 
         Tile(int mr, int vectors) {
             this.mr = mr;
             this.vector = vectors > 0;
             this.nr = vector ? vectors * Kernels.FLOATS : 8;
+            this.kc = vector ? Math.clamp(6144 / nr / 16 * 16, 128, 512) : 256;
+            this.mc = Math.max(mr, 98304 / kc / mr * mr);
         }
 
         /** The tile for this machine, chosen once from the vector species and the architecture. */
@@ -49,8 +62,6 @@ final class MicroKernels {
             switch (this) {
                 case V4X2 -> vector4x2(a, aOff, b, bOff, kc, tile);
                 case V3X3 -> vector3x3(a, aOff, b, bOff, kc, tile);
-                case V4X2U -> vector4x2u(a, aOff, b, bOff, kc, tile);
-                case V3X3U -> vector3x3u(a, aOff, b, bOff, kc, tile);
                 case V9X2 -> vector9x2(a, aOff, b, bOff, kc, tile);
                 case V5X2 -> vector5x2(a, aOff, b, bOff, kc, tile);
                 case SCALAR -> scalar(a, aOff, b, bOff, kc, mr, nr, tile);
@@ -108,30 +119,31 @@ final class MicroKernels {
     static void scalar(float[] a, int aOff, float[] b, int bOff, int kc, int mr, int nr, float[] tile) {
         Arrays.fill(tile, 0, mr * nr, 0f);
         for (int p = 0; p < kc; p++) {
-            int ai = aOff + p * mr, bi = bOff + p * nr;
+            int bi = bOff + p * nr;
             for (int r = 0; r < mr; r++) {
-                float av = a[ai + r];
+                float av = a[aOff + r * kc + p];
                 int ti = r * nr;
                 for (int q = 0; q < nr; q++) tile[ti + q] += av * b[bi + q];
             }
         }
     }
 
-    /** 4 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + p·4 + r]·b[bOff + p·nr + j], fused, p ascending. */
+    /** 4 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
     static void vector4x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
+        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc;
         FloatVector zero = FloatVector.zero(f);
         FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
         FloatVector c3a = zero, c3b = zero;
         FloatVector av;
         for (int p = 0; p < kc; p++) {
-            int ai = aOff + (p) * 4, bi = bOff + (p) * nr;
+            int bi = bOff + p * nr;
             FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[ai + 3]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
+            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
+            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
+            av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
         }
         c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
         c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
@@ -139,125 +151,75 @@ final class MicroKernels {
         c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
     }
 
-    /** 3 rows × 3 vectors: tile[r·nr + j] = Σ_p a[aOff + p·3 + r]·b[bOff + p·nr + j], fused, p ascending. */
+    /** 3 rows × 3 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
     static void vector3x3(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 3 * l;
+        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc;
         FloatVector zero = FloatVector.zero(f);
         FloatVector c0a = zero, c0b = zero, c0c = zero, c1a = zero, c1b = zero, c1c = zero;
         FloatVector c2a = zero, c2b = zero, c2c = zero;
         FloatVector av;
         for (int p = 0; p < kc; p++) {
-            int ai = aOff + (p) * 3, bi = bOff + (p) * nr;
+            int bi = bOff + p * nr;
             FloatVector left = FloatVector.fromArray(f, b, bi), mid = FloatVector.fromArray(f, b, bi + l), right = FloatVector.fromArray(f, b, bi + 2 * l);
-            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(mid, c0b); c0c = av.fma(right, c0c);
-            av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(mid, c1b); c1c = av.fma(right, c1c);
-            av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(mid, c2b); c2c = av.fma(right, c2c);
+            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(mid, c0b); c0c = av.fma(right, c0c);
+            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(mid, c1b); c1c = av.fma(right, c1c);
+            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(mid, c2b); c2c = av.fma(right, c2c);
         }
         c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l); c0c.intoArray(tile, 0 * nr + 2 * l);
         c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l); c1c.intoArray(tile, 1 * nr + 2 * l);
         c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l); c2c.intoArray(tile, 2 * nr + 2 * l);
     }
 
-    /** 4 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + p·4 + r]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector4x2u(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
+    /** 5 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
+    static void vector5x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
+        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc, a4 = aOff + 4 * kc;
         FloatVector zero = FloatVector.zero(f);
         FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
-        FloatVector c3a = zero, c3b = zero;
+        FloatVector c3a = zero, c3b = zero, c4a = zero, c4b = zero;
         FloatVector av;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
-            {
-                int ai = aOff + (p) * 4, bi = bOff + (p) * nr;
-                FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-                av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-                av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-                av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-                av = FloatVector.broadcast(f, a[ai + 3]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
-            }
-            {
-                int ai = aOff + (p + 1) * 4, bi = bOff + (p + 1) * nr;
-                FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-                av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-                av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-                av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-                av = FloatVector.broadcast(f, a[ai + 3]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
-            }
-        }
-        if (p < kc) {
-            int ai = aOff + (p) * 4, bi = bOff + (p) * nr;
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * nr;
             FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[ai + 3]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
+            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
+            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
+            av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+            av = FloatVector.broadcast(f, a[a4 + p]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
         }
         c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
         c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
         c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l);
         c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
+        c4a.intoArray(tile, 4 * nr); c4b.intoArray(tile, 4 * nr + l);
     }
 
-    /** 3 rows × 3 vectors: tile[r·nr + j] = Σ_p a[aOff + p·3 + r]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector3x3u(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
-        VectorSpecies<Float> f = Kernels.F;
-        int l = f.length(), nr = 3 * l;
-        FloatVector zero = FloatVector.zero(f);
-        FloatVector c0a = zero, c0b = zero, c0c = zero, c1a = zero, c1b = zero, c1c = zero;
-        FloatVector c2a = zero, c2b = zero, c2c = zero;
-        FloatVector av;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
-            {
-                int ai = aOff + (p) * 3, bi = bOff + (p) * nr;
-                FloatVector left = FloatVector.fromArray(f, b, bi), mid = FloatVector.fromArray(f, b, bi + l), right = FloatVector.fromArray(f, b, bi + 2 * l);
-                av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(mid, c0b); c0c = av.fma(right, c0c);
-                av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(mid, c1b); c1c = av.fma(right, c1c);
-                av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(mid, c2b); c2c = av.fma(right, c2c);
-            }
-            {
-                int ai = aOff + (p + 1) * 3, bi = bOff + (p + 1) * nr;
-                FloatVector left = FloatVector.fromArray(f, b, bi), mid = FloatVector.fromArray(f, b, bi + l), right = FloatVector.fromArray(f, b, bi + 2 * l);
-                av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(mid, c0b); c0c = av.fma(right, c0c);
-                av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(mid, c1b); c1c = av.fma(right, c1c);
-                av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(mid, c2b); c2c = av.fma(right, c2c);
-            }
-        }
-        if (p < kc) {
-            int ai = aOff + (p) * 3, bi = bOff + (p) * nr;
-            FloatVector left = FloatVector.fromArray(f, b, bi), mid = FloatVector.fromArray(f, b, bi + l), right = FloatVector.fromArray(f, b, bi + 2 * l);
-            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(mid, c0b); c0c = av.fma(right, c0c);
-            av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(mid, c1b); c1c = av.fma(right, c1c);
-            av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(mid, c2b); c2c = av.fma(right, c2c);
-        }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l); c0c.intoArray(tile, 0 * nr + 2 * l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l); c1c.intoArray(tile, 1 * nr + 2 * l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l); c2c.intoArray(tile, 2 * nr + 2 * l);
-    }
-
-    /** 9 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + p·9 + r]·b[bOff + p·nr + j], fused, p ascending. */
+    /** 9 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
     static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
+        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc, a4 = aOff + 4 * kc;
+        int a5 = aOff + 5 * kc, a6 = aOff + 6 * kc, a7 = aOff + 7 * kc, a8 = aOff + 8 * kc;
         FloatVector zero = FloatVector.zero(f);
         FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
         FloatVector c3a = zero, c3b = zero, c4a = zero, c4b = zero, c5a = zero, c5b = zero;
         FloatVector c6a = zero, c6b = zero, c7a = zero, c7b = zero, c8a = zero, c8b = zero;
         FloatVector av;
         for (int p = 0; p < kc; p++) {
-            int ai = aOff + (p) * 9, bi = bOff + (p) * nr;
+            int bi = bOff + p * nr;
             FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[ai + 3]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
-            av = FloatVector.broadcast(f, a[ai + 4]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
-            av = FloatVector.broadcast(f, a[ai + 5]); c5a = av.fma(left, c5a); c5b = av.fma(right, c5b);
-            av = FloatVector.broadcast(f, a[ai + 6]); c6a = av.fma(left, c6a); c6b = av.fma(right, c6b);
-            av = FloatVector.broadcast(f, a[ai + 7]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
-            av = FloatVector.broadcast(f, a[ai + 8]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
+            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
+            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
+            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
+            av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+            av = FloatVector.broadcast(f, a[a4 + p]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
+            av = FloatVector.broadcast(f, a[a5 + p]); c5a = av.fma(left, c5a); c5b = av.fma(right, c5b);
+            av = FloatVector.broadcast(f, a[a6 + p]); c6a = av.fma(left, c6a); c6b = av.fma(right, c6b);
+            av = FloatVector.broadcast(f, a[a7 + p]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
+            av = FloatVector.broadcast(f, a[a8 + p]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
         }
         c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
         c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
@@ -268,29 +230,5 @@ final class MicroKernels {
         c6a.intoArray(tile, 6 * nr); c6b.intoArray(tile, 6 * nr + l);
         c7a.intoArray(tile, 7 * nr); c7b.intoArray(tile, 7 * nr + l);
         c8a.intoArray(tile, 8 * nr); c8b.intoArray(tile, 8 * nr + l);
-    }
-
-    /** 5 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + p·5 + r]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector5x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
-        VectorSpecies<Float> f = Kernels.F;
-        int l = f.length(), nr = 2 * l;
-        FloatVector zero = FloatVector.zero(f);
-        FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
-        FloatVector c3a = zero, c3b = zero, c4a = zero, c4b = zero;
-        FloatVector av;
-        for (int p = 0; p < kc; p++) {
-            int ai = aOff + (p) * 5, bi = bOff + (p) * nr;
-            FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[ai + 1]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[ai + 2]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[ai + 3]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
-            av = FloatVector.broadcast(f, a[ai + 4]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
-        }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l);
-        c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
-        c4a.intoArray(tile, 4 * nr); c4b.intoArray(tile, 4 * nr + l);
     }
 }

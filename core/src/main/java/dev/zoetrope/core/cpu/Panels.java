@@ -8,8 +8,9 @@ import java.nio.ByteOrder;
 
 /**
  * Writers of GEMM operands into the packed layouts the micro-kernels read. A packed A micro-panel holds
- * {@code mr} rows × kc: element (r, p) at {@code p·mr + r}. A packed B panel holds kc × {@code nr} columns:
- * element (p, j) at {@code p·nr + j}. Rows or columns past the matrix edge are written as zeros, so the
+ * {@code mr} rows × kc, row by row: element (r, p) at {@code r·kc + p} (the kernel broadcasts single values,
+ * so A needs no transposition and a row-major A packs by plain copies). A packed B panel holds kc × {@code nr}
+ * columns: element (p, j) at {@code p·nr + j}, one vector-friendly row of the panel per step of p. Rows or columns past the matrix edge are written as zeros, so the
  * micro-kernel always runs a full tile. Anything that can produce such panels (a strided matrix of any float
  * dtype, an implicit im2col) can feed {@link Gemm}.
  */
@@ -49,14 +50,13 @@ final class Panels {
 
         @Override
         public void packRows(int i0, int rows, int p0, int kc, int mr, float[] dst, int off) {
-            // As an A operand: row r of the micro-panel is matrix row i0 + r, read along the columns.
+            long base = offset + i0 * rowStride + (long) p0 * colStride;
             for (int r = 0; r < rows; r++) {
-                copyStrided(segment, type, offset + (i0 + r) * rowStride + (long) p0 * colStride, colStride,
-                        kc, dst, off + r, mr);
+                long start = base + r * rowStride;
+                if (colStride == 1) copyRun(segment, type, start, kc, dst, off + r * kc);
+                else copyStrided(segment, type, start, colStride, kc, dst, off + r * kc, 1);
             }
-            for (int r = rows; r < mr; r++) {
-                for (int p = 0; p < kc; p++) dst[off + p * mr + r] = 0f;
-            }
+            java.util.Arrays.fill(dst, off + rows * kc, off + mr * kc, 0f);
         }
 
         @Override
@@ -83,13 +83,57 @@ final class Panels {
                 }
                 return;
             }
-            // General case (e.g. a weight [out, in] used as B = Wᵀ): walk each column down the rows.
-            for (int j = 0; j < cols; j++) {
-                copyStrided(segment, type, base + j * colStride, rowStride, kc, dst, off + j, nr);
+            if (rowStride == 1) {
+                // A weight [out, in] used as B = Wᵀ: each column is a contiguous run of the weight.
+                interleave(segment, type, base, colStride, cols, kc, nr, dst, off);
+            } else {
+                for (int j = 0; j < cols; j++) copyStrided(segment, type, base + j * colStride, rowStride, kc, dst, off + j, nr);
             }
             for (int j = cols; j < nr; j++) {
                 for (int p = 0; p < kc; p++) dst[off + p * nr + j] = 0f;
             }
+        }
+    }
+
+    /** Per-thread staging for {@link #interleave}: runs widened to F32 before they are interleaved. */
+    private static final ThreadLocal<Staging> STAGING = ThreadLocal.withInitial(Staging::new);
+
+    private static final class Staging {
+        float[] floats = new float[0];
+        short[] shorts = new short[0];
+    }
+
+    /**
+     * Packs {@code runs} contiguous runs of {@code length} elements (run t starts at {@code base + t·runStride})
+     * as dst[off + p·width + t] (a transposition): each run is bulk-copied and widened, then scattered.
+     */
+    static void interleave(MemorySegment src, DType type, long base, long runStride, int runs, int length, int width,
+                           float[] dst, int off) {
+        Staging staging = STAGING.get();
+        if (staging.floats.length < length) staging.floats = new float[length];
+        float[] run = staging.floats;
+        for (int t = 0; t < runs; t++) {
+            copyRun(src, type, base + t * runStride, length, run, 0);
+            for (int p = 0; p < length; p++) dst[off + p * width + t] = run[p];
+        }
+    }
+
+    /** dst[dOff + t] = widen(src[start + t]) for t in [0, length): a bulk copy, then widening in Java arrays. */
+    static void copyRun(MemorySegment src, DType type, long start, int length, float[] dst, int dOff) {
+        switch (type) {
+            case F32 -> MemorySegment.copy(src, Kernels.F32, start * Float.BYTES, dst, dOff, length);
+            case BF16, F16 -> {
+                Staging staging = STAGING.get();
+                if (staging.shorts.length < length) staging.shorts = new short[length];
+                short[] bits = staging.shorts;
+                MemorySegment.copy(src, Kernels.I16, start * 2, bits, 0, length);
+                if (type == DType.BF16) {
+                    for (int t = 0; t < length; t++) dst[dOff + t] = Float.intBitsToFloat(bits[t] << 16);
+                } else {
+                    for (int t = 0; t < length; t++) dst[dOff + t] = Float.float16ToFloat(bits[t]);
+                }
+            }
+            default -> throw new IllegalArgumentException("not a GEMM dtype: " + type);
         }
     }
 
