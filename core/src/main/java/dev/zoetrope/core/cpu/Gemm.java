@@ -27,6 +27,12 @@ public final class Gemm {
     /** The register tile this machine uses, chosen once from the vector species. */
     static final Tile TILE = Tile.preferred();
 
+    /** The blocking in use, for benchmark reports: e.g. "tile 4×16 (vector 8×f32), kc 384, mc 256, nc 2048". */
+    public static String configuration() {
+        String kind = TILE.vector ? "vector " + Kernels.FLOATS + "×f32" : "scalar";
+        return "tile " + TILE.mr + "×" + TILE.nr + " (" + kind + "), kc " + TILE.kc + ", mc " + TILE.mc + ", nc " + NC;
+    }
+
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     /**
