@@ -22,15 +22,17 @@ public final class Gemm {
     private Gemm() {
     }
 
-    /** Columns of B per packed block: kc × nc floats (3 MiB at kc 384) stay in L3. */
-    static final int NC = 2048;
+    /** Floats of B packed at once (over the whole of K): 8 MiB, shared by the threads in L3. */
+    static final int B_BUDGET = Integer.getInteger("zoetrope.gemm.bbudget", 2 << 20);
+    /** Columns per task: its C block (mc × CHUNK floats, 256 KiB at mc 256) stays in L2 across the K blocks. */
+    static final int CHUNK = Integer.getInteger("zoetrope.gemm.chunk", 256);
     /** The register tile this machine uses, chosen once from the vector species. */
     static final Tile TILE = Tile.preferred();
 
     /** The blocking in use, for benchmark reports: e.g. "tile 4×16 (vector 8×f32), kc 384, mc 256, nc 2048". */
     public static String configuration() {
         String kind = TILE.vector ? "vector " + Kernels.FLOATS + "×f32" : "scalar";
-        return "tile " + TILE.mr + "×" + TILE.nr + " (" + kind + "), kc " + TILE.kc + ", mc " + TILE.mc + ", nc " + NC;
+        return "tile " + TILE.mr + "×" + TILE.nr + " (" + kind + "), kc " + TILE.kc + ", mc " + TILE.mc + ", column chunk " + CHUNK;
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -91,50 +93,67 @@ public final class Gemm {
             return;
         }
         int mr = tile.mr, nr = tile.nr;
-        // Balanced blocks: K blocks depend on k only (the order of additions), the rest only on speed.
+        // K blocks depend on k and the tile only: they fix the order of additions. The rest only affects speed.
         int kBlocks = ceilDiv(k, tile.kc), kcMax = ceilDiv(k, kBlocks);
-        int nBlocks = ceilDiv(n, NC), ncMax = roundUp(ceilDiv(n, nBlocks), nr);
+        // Column blocks narrow enough that B packed over the whole of K stays within the L3 budget.
+        int ncCap = Math.max(nr, B_BUDGET / k / nr * nr);
+        int nBlocks = ceilDiv(n, ncCap), ncMax = roundUp(ceilDiv(n, nBlocks), nr);
         int threads = Parallel.threads();
         int microPanels = ceilDiv(m, mr);
         int mBlocks = ceilDiv(m, tile.mc);
         if (threads > 1 && mBlocks < 4 * threads) mBlocks = Math.min(microPanels, roundUp(mBlocks, threads));
         int mcMax = ceilDiv(microPanels, mBlocks) * mr;
         int rowBlocks = ceilDiv(m, mcMax);
-        float[] bPack = WORKSPACE.get().b(ncMax * kcMax);
+        float[] bPack = WORKSPACE.get().b(k * ncMax);
         for (int j0 = 0; j0 < n; j0 += ncMax) {
             int nc = Math.min(ncMax, n - j0), panels = ceilDiv(nc, nr);
-            // Too few row blocks to keep every thread busy: also split the panels (A is then packed twice).
-            int chunks = rowBlocks >= threads ? 1 : Math.min(panels, ceilDiv(threads, rowBlocks));
-            int panelsPerChunk = ceilDiv(panels, chunks);
-            int chunkCount = ceilDiv(panels, panelsPerChunk);
-            for (int p0 = 0; p0 < k; p0 += kcMax) {
-                int kc = Math.min(kcMax, k - p0);
-                boolean first = p0 == 0;
-                int jBase = j0, pBase = p0;
-                Parallel.forRange(panels, 4, (s, e) -> {
-                    for (int jp = (int) s; jp < e; jp++) {
-                        b.packColumns(pBase, kc, jBase + jp * nr, Math.min(nr, nc - jp * nr), nr, bPack, jp * kc * nr);
+            // A task owns a block of rows and a group of panels; with enough row blocks, all panels.
+            int groups = rowBlocks >= threads ? 1 : Math.min(panels, ceilDiv(threads, rowBlocks));
+            int panelsPerGroup = ceilDiv(panels, groups);
+            int groupCount = ceilDiv(panels, panelsPerGroup);
+            int chunkPanels = Math.max(1, CHUNK / nr);
+            int jBase = j0;
+            // B[0:k, j0:j0+nc] as panels, K block after K block: block pb starts at p0·panels·nr.
+            Parallel.forRange((long) kBlocks * panels, 4, (s, e) -> {
+                for (long item = s; item < e; item++) {
+                    int pb = (int) (item / panels), jp = (int) (item % panels);
+                    int p0 = pb * kcMax, kc = Math.min(kcMax, k - p0);
+                    b.packColumns(p0, kc, jBase + jp * nr, Math.min(nr, nc - jp * nr), nr, bPack, (p0 * panels + jp * kc) * nr);
+                }
+            });
+            Parallel.forEach(rowBlocks * groupCount, task -> {
+                int i0 = (task / groupCount) * mcMax, mc = Math.min(mcMax, m - i0);
+                int jpStart = (task % groupCount) * panelsPerGroup, jpEnd = Math.min(panels, jpStart + panelsPerGroup);
+                Workspace ws = WORKSPACE.get();
+                int micro = ceilDiv(mc, mr);
+                // A[i0:i0+mc, 0:k] as micro-panels, K block after K block: block pb starts at p0·micro·mr.
+                float[] aPack = ws.a(micro * mr * k);
+                for (int p0 = 0; p0 < k; p0 += kcMax) {
+                    int kc = Math.min(kcMax, k - p0);
+                    for (int ip = 0; ip < micro; ip++) {
+                        a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), p0, kc, mr, aPack, (p0 * micro + ip * kc) * mr);
                     }
-                });
-                Parallel.forEach(rowBlocks * chunkCount, task -> {
-                    int i0 = (task / chunkCount) * mcMax, mc = Math.min(mcMax, m - i0);
-                    int jpStart = (task % chunkCount) * panelsPerChunk, jpEnd = Math.min(panels, jpStart + panelsPerChunk);
-                    Workspace ws = WORKSPACE.get();
-                    int micro = ceilDiv(mc, mr);
-                    float[] aPack = ws.a(micro * mr * kc);
-                    float[] acc = ws.tile(mr * nr);
-                    for (int ip = 0; ip < micro; ip++) a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), pBase, kc, mr, aPack, ip * kc * mr);
-                    for (int jp = jpStart; jp < jpEnd; jp++) {
-                        int j = jBase + jp * nr, cols = Math.min(nr, nc - jp * nr);
-                        for (int ip = 0; ip < micro; ip++) {
-                            int i = i0 + ip * mr, rows = Math.min(mr, m - i);
-                            tile.multiply(aPack, ip * kc * mr, bPack, jp * kc * nr, kc, acc);
-                            MicroKernels.store(tile, acc, rows, cols, c, cOff + i * ldc + j, ldc, first, accumulate,
-                                    rowBias, i, colBias, j);
+                }
+                float[] acc = ws.tile(mr * nr);
+                // Column chunks narrow enough that this task's C block (mc × CHUNK) stays in L2 over all K blocks.
+                for (int chunk = jpStart; chunk < jpEnd; chunk += chunkPanels) {
+                    int chunkEnd = Math.min(jpEnd, chunk + chunkPanels);
+                    for (int p0 = 0; p0 < k; p0 += kcMax) {
+                        int kc = Math.min(kcMax, k - p0);
+                        boolean first = p0 == 0;
+                        for (int jp = chunk; jp < chunkEnd; jp++) {
+                            int j = jBase + jp * nr, cols = Math.min(nr, nc - jp * nr);
+                            int bOff = (p0 * panels + jp * kc) * nr;
+                            for (int ip = 0; ip < micro; ip++) {
+                                int i = i0 + ip * mr, rows = Math.min(mr, m - i);
+                                tile.multiply(aPack, (p0 * micro + ip * kc) * mr, bPack, bOff, kc, acc);
+                                MicroKernels.store(tile, acc, rows, cols, c, cOff + i * ldc + j, ldc, first, accumulate,
+                                        rowBias, i, colBias, j);
+                            }
                         }
                     }
-                });
-            }
+                }
+            });
         }
     }
 
