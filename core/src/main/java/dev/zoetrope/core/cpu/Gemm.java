@@ -11,25 +11,28 @@ import java.lang.foreign.MemorySegment;
  * offset and strides so transposed views need no copy; A and B may be F32, F16 or BF16 (widened while
  * packing). C is row-major F32 with leading dimension ldc.
  *
- * <p>Blocked as in GotoBLAS/BLIS: for each block of NC columns and each block of KC rows of B, the B block is
- * packed into kc × nr panels (shared, L3), then tasks over (rows of A × groups of panels) pack their A block
- * into mr × kc micro-panels (L2) and run the register-tile micro-kernel over every (panel, micro-panel) pair,
- * the B panel staying in L1. K is never split across threads: a C element accumulates its K blocks in order,
- * each block by one micro-kernel lane, so results are bit-identical for any thread count. At most
- * {@link Gemv#MAX_ROWS} rows take the streaming GEMV path instead.
+ * <p>Blocked in the GotoBLAS/BLIS manner, with the K loop moved inside the tasks so C is read and written
+ * from L2: for each block of columns (as many as keep B, packed over the whole of K into kc × nr panels,
+ * within {@link #B_BUDGET} — L3), tasks over (a block of mc rows × a group of panels) pack their rows of A
+ * into mr × kc micro-panels, then for each chunk of {@link #CHUNK} columns run every K block over it: the
+ * micro-kernel sweeps the A micro-panels (L2) past one B panel (L1) and adds the tile into the chunk of C
+ * (L2). K is never split across threads: a C element accumulates its K blocks in order, each block by one
+ * micro-kernel lane, so results are bit-identical for any thread count. At most {@link Gemv#MAX_ROWS} rows
+ * take the streaming GEMV path instead. The register tile is chosen from the vector species
+ * ({@code -Dzoetrope.gemm.tile=V4X2|V9X2} overrides it, for measuring on a new machine).
  */
 public final class Gemm {
     private Gemm() {
     }
 
     /** Floats of B packed at once (over the whole of K): 8 MiB, shared by the threads in L3. */
-    static final int B_BUDGET = Integer.getInteger("zoetrope.gemm.bbudget", 2 << 20);
+    static final int B_BUDGET = 2 << 20;
     /** Columns per task: its C block (mc × CHUNK floats, 256 KiB at mc 256) stays in L2 across the K blocks. */
-    static final int CHUNK = Integer.getInteger("zoetrope.gemm.chunk", 256);
+    static final int CHUNK = 256;
     /** The register tile this machine uses, chosen once from the vector species. */
     static final Tile TILE = Tile.preferred();
 
-    /** The blocking in use, for benchmark reports: e.g. "tile 4×16 (vector 8×f32), kc 384, mc 256, nc 2048". */
+    /** The blocking in use, for benchmark reports: e.g. "tile 4×16 (vector 8×f32), kc 384, mc 256, column chunk 256". */
     public static String configuration() {
         String kind = TILE.vector ? "vector " + Kernels.FLOATS + "×f32" : "scalar";
         return "tile " + TILE.mr + "×" + TILE.nr + " (" + kind + "), kc " + TILE.kc + ", mc " + TILE.mc + ", column chunk " + CHUNK;
