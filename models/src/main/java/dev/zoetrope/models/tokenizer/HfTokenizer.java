@@ -170,6 +170,7 @@ public final class HfTokenizer implements AutoCloseable {
 
     /** Token ids of {@code text}; {@code addSpecialTokens} applies the file's post-processor (bos/eos templates). */
     public int[] encode(String text, boolean addSpecialTokens) {
+        java.util.Objects.requireNonNull(text, "text");
         checkText(text);
         Encoding encoding = engine.encode(text, addSpecialTokens, false);
         long[] raw = encoding.getIds();
