@@ -10,11 +10,6 @@ public record Linear(Tensor weight, Tensor bias) {
         return new Linear(p.get("weight", out, in), withBias ? p.get("bias", out) : null);
     }
 
-    /** Binds a linear whose bias is optional in the checkpoint. */
-    public static Linear loadBiasIfPresent(Params p, int in, int out) {
-        return new Linear(p.get("weight", out, in), p.optional("bias", out));
-    }
-
     public int in() {
         return weight.dim(1);
     }

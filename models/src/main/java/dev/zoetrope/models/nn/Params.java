@@ -5,8 +5,6 @@ import dev.zoetrope.core.Tensor;
 import dev.zoetrope.core.TensorInfo;
 import dev.zoetrope.core.Weights;
 
-import java.util.Arrays;
-
 /**
  * A position in a checkpoint's name tree ({@code down_blocks.1.attentions.0.}) used while binding weights.
  * Lookups use the full checkpoint name, so a missing or mis-shaped tensor is reported with the file and the
@@ -87,9 +85,5 @@ public final class Params {
     @Override
     public String toString() {
         return weights.source() + " @ " + (prefix.isEmpty() ? "<root>" : prefix);
-    }
-
-    static String shapeString(int... shape) {
-        return Arrays.toString(shape);
     }
 }

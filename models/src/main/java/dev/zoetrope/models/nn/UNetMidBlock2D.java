@@ -4,6 +4,7 @@ import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -36,7 +37,7 @@ public final class UNetMidBlock2D {
                     : null);
             resnets.add(ResnetBlock2D.load(p.child("resnets", i + 1), channels, channels, tembChannels, resnet));
         }
-        return new UNetMidBlock2D(List.copyOf(resnets), java.util.Collections.unmodifiableList(attentions));
+        return new UNetMidBlock2D(List.copyOf(resnets), Collections.unmodifiableList(attentions));
     }
 
     /** x[N, C, H, W], temb[N, T] or null → [N, C, H, W] */

@@ -89,4 +89,59 @@ class UNetBehaviourTest {
         assertEquals("CrossAttnDownBlock2D", cfg.downBlockTypes().get(0));
         assertEquals("UNetMidBlock2DCrossAttn", cfg.midBlockType());
     }
+
+    @Test
+    void linearProjectionEqualsTheOneByOneConvolution() {
+        // use_linear_projection (SD 2.x) stores proj_in/proj_out as [out, in] instead of [out, in, 1, 1]: the same
+        // numbers viewed as a Linear must give the same UNet.
+        Json.Obj base = Configs.read(UNET.resolve("config.json"));
+        Map<String, Object> linear = new LinkedHashMap<>(base.map());
+        linear.put("use_linear_projection", true);
+        try (Weights w = Weights.open(UNET.resolve("diffusion_pytorch_model.safetensors"));
+             UNet2DConditionModel conv = UNet2DConditionModel.of(UNet2DConditionConfig.parse(base, "conv"), w);
+             UNet2DConditionModel lin = UNet2DConditionModel.of(UNet2DConditionConfig.parse(new Json.Obj(linear), "linear"),
+                     new ProjectionsAsLinear(w));
+             CaseData data = new CaseData(Fixtures.cases("sd", "unet").get(0));
+             Scope s = Scope.open()) {
+            Tensor sample = data.get("sample_32x32").slice(2, 0, 8).slice(3, 0, 8);
+            Tensor context = data.get("encoder_hidden_states");
+            Compare.assertClose("linear vs conv projections", lin.forward(sample, 250f, context),
+                    conv.forward(sample, 250f, context), 1e-5, 1e-5);
+        }
+    }
+
+    /** The checkpoint with every transformer proj_in/proj_out weight viewed as a 2-D Linear weight. */
+    private record ProjectionsAsLinear(Weights base) implements Weights {
+        private static boolean projection(String name) {
+            return name.endsWith(".proj_in.weight") || name.endsWith(".proj_out.weight");
+        }
+
+        @Override
+        public java.util.Set<String> names() {
+            return base.names();
+        }
+
+        @Override
+        public dev.zoetrope.core.TensorInfo info(String name) {
+            var i = base.info(name);
+            if (i == null || !projection(name)) return i;
+            return new dev.zoetrope.core.TensorInfo(name, i.dtypeName(), i.dtype(), new int[] {i.shape()[0], i.shape()[1]},
+                    i.begin(), i.end());
+        }
+
+        @Override
+        public Tensor get(String name) {
+            Tensor t = base.get(name);
+            return projection(name) ? t.reshape(t.dim(0), t.dim(1)) : t;
+        }
+
+        @Override
+        public Path source() {
+            return base.source();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
 }
