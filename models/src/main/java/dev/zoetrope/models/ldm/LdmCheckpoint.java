@@ -16,7 +16,7 @@ import java.util.Set;
  * A Stable Diffusion 1.x/2.x "single file" checkpoint with the original LDM (CompVis / Stability) tensor names,
  * as model sites share them: {@code model.diffusion_model.*} (UNet), {@code first_stage_model.*} (VAE),
  * {@code cond_stage_model.transformer.*} (SD 1.x CLIP ViT-L) or {@code cond_stage_model.model.*} (SD 2.x
- * OpenCLIP ViT-H). Each component is offered as a diffusers-named, zero-copy view of the mapped file, with a
+ * OpenCLIP ViT-H); a standalone LDM VAE file (unprefixed {@code encoder.*}/{@code decoder.*}) works too. Each component is offered as a diffusers-named, zero-copy view of the mapped file, with a
  * config inferred from the tensor shapes (or one the caller gives, e.g. from a diffusers folder).
  * Non-EMA weights are used, as diffusers does by default. The checkpoint must stay open while models built from
  * it are used.
