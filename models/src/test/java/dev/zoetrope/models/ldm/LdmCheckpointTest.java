@@ -74,6 +74,7 @@ class LdmCheckpointTest {
             assertTrue(ckpt.hasUnet());
             assertTrue(ckpt.hasVae());
             assertEquals(LdmCheckpoint.TextEncoderLayout.OPENAI_CLIP, ckpt.textEncoderLayout());
+            assertEquals(LdmCheckpoint.ModelType.V1, ckpt.modelType());
             assertSameUnetConfig(unetConfig, ckpt.unetConfig());
             assertSameVaeConfig(vaeConfig, ckpt.vaeConfig());
 
