@@ -99,6 +99,12 @@ public final class PillowResize {
      */
     public static byte[] resize(byte[] pixels, int inWidth, int inHeight, int bands, int width, int height, Filter filter,
                                 float[] box) {
+        return resize(pixels, inWidth, inHeight, bands, width, height, filter, box, VECTOR);
+    }
+
+    /** As {@link #resize(byte[], int, int, int, int, int, Filter, float[])}, choosing the kernel path (tests). */
+    static byte[] resize(byte[] pixels, int inWidth, int inHeight, int bands, int width, int height, Filter filter,
+                         float[] box, boolean vector) {
         if (bands < 1) throw new IllegalArgumentException("bands must be >= 1, got " + bands);
         if (inWidth < 1 || inHeight < 1) throw new IllegalArgumentException("input size must be positive, got " + inWidth + "x" + inHeight);
         if ((long) inWidth * inHeight * bands != pixels.length) {
@@ -113,14 +119,15 @@ public final class PillowResize {
         // Image.resize: very tall images that shrink vertically go vertical-first (Pillow 12).
         if (inHeight > inWidth * 100L && height < inHeight) {
             byte[] tall = imagingResize(pixels, inWidth, inHeight, bands, inWidth, height, filter,
-                    new float[]{0, box[1], inWidth, box[3]});
-            return imagingResize(tall, inWidth, height, bands, width, height, filter, new float[]{box[0], 0, box[2], height});
+                    new float[]{0, box[1], inWidth, box[3]}, vector);
+            return imagingResize(tall, inWidth, height, bands, width, height, filter, new float[]{box[0], 0, box[2], height}, vector);
         }
-        return imagingResize(pixels, inWidth, inHeight, bands, width, height, filter, box);
+        return imagingResize(pixels, inWidth, inHeight, bands, width, height, filter, box, vector);
     }
 
     /** {@code _imaging.c _resize}: argument checks, then crop, nearest-neighbour scale or convolution. */
-    private static byte[] imagingResize(byte[] in, int inW, int inH, int bands, int outW, int outH, Filter filter, float[] box) {
+    private static byte[] imagingResize(byte[] in, int inW, int inH, int bands, int outW, int outH, Filter filter, float[] box,
+                                        boolean vector) {
         if (outW < 1 || outH < 1) throw new IllegalArgumentException("height and width must be > 0, got " + outW + "x" + outH);
         if (box[0] < 0 || box[1] < 0) throw new IllegalArgumentException("box offset can't be negative");
         if (box[2] > inW || box[3] > inH) throw new IllegalArgumentException("box can't exceed original image size");
@@ -129,7 +136,7 @@ public final class PillowResize {
             return crop(in, inW, bands, (int) box[0], (int) box[1], outW, outH);
         }
         if (filter == Filter.NEAREST) return scaleNearest(in, inW, inH, bands, outW, outH, box);
-        return resample(in, inW, inH, bands, outW, outH, filter, box);
+        return resample(in, inW, inH, bands, outW, outH, filter, box, vector);
     }
 
     private static byte[] crop(byte[] in, int inW, int bands, int x0, int y0, int w, int h) {
@@ -215,7 +222,8 @@ public final class PillowResize {
     }
 
     /** {@code ImagingResampleInner}: horizontal pass over the needed rows, then vertical pass. */
-    private static byte[] resample(byte[] in, int inW, int inH, int bands, int outW, int outH, Filter filter, float[] box) {
+    private static byte[] resample(byte[] in, int inW, int inH, int bands, int outW, int outH, Filter filter, float[] box,
+                                   boolean vector) {
         boolean needHorizontal = outW != inW || box[0] != 0 || box[2] != outW;
         boolean needVertical = outH != inH || box[1] != 0 || box[3] != outH;
 
@@ -237,7 +245,7 @@ public final class PillowResize {
         }
         if (!needVertical) return cur == in ? in.clone() : cur;
         byte[] out = new byte[curW * outH * bands];
-        verticalPass(cur, curW * bands, out, outH, rowShift, vert);
+        verticalPass(cur, curW * bands, out, outH, rowShift, vert, vector && VECTOR);
         return out;
     }
 
@@ -268,7 +276,7 @@ public final class PillowResize {
     }
 
     /** Every byte of a row is filtered the same way, so the rows are processed as flat byte runs. */
-    private static void verticalPass(byte[] in, int rowBytes, byte[] out, int outH, int rowShift, Coefficients c) {
+    private static void verticalPass(byte[] in, int rowBytes, byte[] out, int outH, int rowShift, Coefficients c, boolean vector) {
         int ksize = c.ksize();
         int[] w = c.weights();
         Parallel.forEach(Math.ceilDiv(outH, ROWS_PER_TASK), task -> {
@@ -277,7 +285,7 @@ public final class PillowResize {
                 int ymin = c.min(yy) - rowShift, count = c.count(yy), k = yy * ksize;
                 int outRow = yy * rowBytes;
                 int p = 0;
-                if (VECTOR) p = verticalRowVector(in, rowBytes, out, outRow, ymin, count, w, k);
+                if (vector) p = verticalRowVector(in, rowBytes, out, outRow, ymin, count, w, k);
                 for (; p < rowBytes; p++) {
                     int acc = HALF;
                     int q = ymin * rowBytes + p;
