@@ -21,7 +21,19 @@ public final class AtomicFiles {
         void writeTo(Path temporary) throws IOException;
     }
 
+    /** Fills a temporary file with {@code writer} and moves it over {@code target}. */
     public static void write(Path target, Writer writer) throws IOException {
+        Pending pending = begin(target);
+        try {
+            writer.writeTo(pending.temporary());
+            pending.commit();
+        } finally {
+            pending.abort();
+        }
+    }
+
+    /** Creates the temporary file for {@code target}; the caller fills it, then commits or aborts. */
+    public static Pending begin(Path target) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         if (dir == null) throw new IOException("no directory for output file " + target);
@@ -31,17 +43,44 @@ public final class AtomicFiles {
         int dot = name.lastIndexOf('.');
         String suffix = dot > 0 ? name.substring(dot) : ".tmp";
         Path tmp = Files.createTempFile(dir, "." + (dot > 0 ? name.substring(0, dot) : name) + ".partial-", suffix);
-        boolean done = false;
-        try {
-            writer.writeTo(tmp);
+        return new Pending(absolute, tmp);
+    }
+
+    /** A temporary file waiting to replace its target. */
+    public static final class Pending {
+        private final Path target;
+        private final Path temporary;
+        private boolean finished;
+
+        private Pending(Path target, Path temporary) {
+            this.target = target;
+            this.temporary = temporary;
+        }
+
+        public Path temporary() {
+            return temporary;
+        }
+
+        public Path target() {
+            return target;
+        }
+
+        /** Moves the temporary file over the target (atomically where the file system can). */
+        public void commit() throws IOException {
+            if (finished) throw new IllegalStateException("already " + (Files.exists(temporary) ? "aborted" : "committed") + ": " + target);
             try {
-                Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
             }
-            done = true;
-        } finally {
-            if (!done) Files.deleteIfExists(tmp);
+            finished = true;
+        }
+
+        /** Deletes the temporary file unless committed; safe to call more than once. */
+        public void abort() throws IOException {
+            if (finished) return;
+            finished = true;
+            Files.deleteIfExists(temporary);
         }
     }
 }
