@@ -71,15 +71,36 @@ public final class Schedulers {
         return create(name, SchedulerConfig.load(file, SchedulerType.DDIM));
     }
 
-    /** Finds scheduler_config.json under a model directory or scheduler folder. */
+    /**
+     * Finds scheduler_config.json under a model directory or scheduler folder. A {@code scheduler} entry that is
+     * a symbolic link checked out as a plain file (git without symlink support writes the link target into
+     * it, as for diffusers folders that share components) is followed.
+     */
     public static Path configFile(Path modelDirOrConfig) {
-        if (Files.isRegularFile(modelDirOrConfig)) return modelDirOrConfig;
-        for (Path candidate : new Path[] {modelDirOrConfig.resolve("scheduler").resolve("scheduler_config.json"),
+        if (Files.isRegularFile(modelDirOrConfig) && modelDirOrConfig.getFileName().toString().endsWith(".json")) {
+            return modelDirOrConfig;
+        }
+        Path schedulerDir = followLinkFile(modelDirOrConfig.resolve("scheduler"));
+        for (Path candidate : new Path[] {schedulerDir.resolve("scheduler_config.json"),
                 modelDirOrConfig.resolve("scheduler_config.json")}) {
             if (Files.isRegularFile(candidate)) return candidate;
         }
         throw new IllegalArgumentException("no scheduler config: neither " + modelDirOrConfig.resolve("scheduler/scheduler_config.json")
                 + " nor " + modelDirOrConfig.resolve("scheduler_config.json") + " exists");
+    }
+
+    /** A small regular file holding a relative path to an existing directory stands for a symlink to it. */
+    private static Path followLinkFile(Path path) {
+        try {
+            if (Files.isRegularFile(path) && Files.size(path) < 4096) {
+                String target = Files.readString(path).trim();
+                Path resolved = path.resolveSibling(target).normalize();
+                if (!target.isEmpty() && !target.contains("\n") && Files.isDirectory(resolved)) return resolved;
+            }
+        } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+            // not a link file: fall through
+        }
+        return path;
     }
 
     /** dpmsolver++ of order 2, as DPM++ 2M is defined in the web UIs (keeping the model's other settings). */
