@@ -2,6 +2,7 @@ package dev.zoetrope.diffusion.schedulers;
 
 import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig.AlgorithmType;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig.FinalSigmasType;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig.SolverType;

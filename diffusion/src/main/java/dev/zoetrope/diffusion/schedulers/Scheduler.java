@@ -1,6 +1,7 @@
 package dev.zoetrope.diffusion.schedulers;
 
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 
 import java.util.Arrays;
 

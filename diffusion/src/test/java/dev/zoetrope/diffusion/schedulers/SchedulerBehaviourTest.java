@@ -89,8 +89,8 @@ class SchedulerBehaviourTest {
             Tensor sample = DiffusersDummies.sampleDeter();
             Tensor eps = DiffusersDummies.noiseDeter();
             Tensor z = DiffusersDummies.noiseDeter();
-            Tensor withNoise = ddim.step(eps, t, sample, shape -> z).prevSample();
-            Tensor without = ddim.step(eps, t, sample, shape -> Tensor.zeros(dev.zoetrope.core.DType.F32, shape)).prevSample();
+            Tensor withNoise = ddim.step(eps, t, sample, (dtype, shape) -> z).prevSample();
+            Tensor without = ddim.step(eps, t, sample, (dtype, shape) -> Tensor.zeros(dtype, shape)).prevSample();
             float std = (float) (0.5 * Math.sqrt(ddim.variance((int) t, (int) t - 100)));
             assertTrue(std > 0.01f);
             Compare.assertClose("eta noise", Ops.sub(withNoise, without), Ops.scale(z, std), 1e-6, 1e-5);
