@@ -15,7 +15,7 @@ import static dev.zoetrope.diffusion.schedulers.TensorMath.mul;
 public final class EulerAncestralDiscreteScheduler extends SigmaScheduler {
 
     public EulerAncestralDiscreteScheduler(SchedulerConfig config) {
-        super(resolvedFor(config, SchedulerType.EULER_ANCESTRAL), true);
+        super(config.as(SchedulerType.EULER_ANCESTRAL), true);
     }
 
     @Override

@@ -20,7 +20,7 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
     private double sNoise = 1;
 
     public EulerDiscreteScheduler(SchedulerConfig config) {
-        super(resolvedFor(config, SchedulerType.EULER), true);
+        super(config.as(SchedulerType.EULER), true);
     }
 
     /** Stochastic churn of Karras et al.'s Algorithm 2 (all defaults: none). Needs a noise source when s_churn &gt; 0. */
@@ -58,7 +58,9 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
                     orDefault(config.sigmaMax(), sig[0]), n);
             ts = SigmaTables.timestepsOf(sig, logSigmas);
         } else if (config.useBetaSigmas()) {
-            throw new UnsupportedOperationException(config.source() + ": use_beta_sigmas (scipy's beta.ppf spacing) is not implemented");
+            sig = BetaQuantile.betaSigmas(orDefault(config.sigmaMin(), sig[sig.length - 1]),
+                    orDefault(config.sigmaMax(), sig[0]), n);
+            ts = SigmaTables.timestepsOf(sig, logSigmas);
         }
         float last = switch (config.finalSigmasType()) {
             case ZERO -> 0f;
