@@ -69,10 +69,11 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
         float[] sigmas = new float[sig.length + 1];
         for (int i = 0; i < sig.length; i++) sigmas[i] = (float) sig[i];
         sigmas[sig.length] = last;
-        double[] timesteps = new double[ts.length];
         boolean continuousV = config.timestepType() == SchedulerConfig.TimestepType.CONTINUOUS
                 && config.predictionType() == SchedulerConfig.PredictionType.V_PREDICTION;
-        for (int i = 0; i < ts.length; i++) {
+        // continuous v-prediction models take 0.25·ln σ (float32) for every sigma but the last
+        double[] timesteps = new double[continuousV ? sigmas.length - 1 : ts.length];
+        for (int i = 0; i < timesteps.length; i++) {
             timesteps[i] = continuousV ? 0.25f * (float) Math.log(sigmas[i]) : (float) ts[i];
         }
         install(timesteps, sigmas, n);
