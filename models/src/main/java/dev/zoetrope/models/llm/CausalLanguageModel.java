@@ -15,14 +15,14 @@ public interface CausalLanguageModel {
     /** Token ids (any integer dtype) [B, T] → embeddings [B, T, hidden] F32. */
     Tensor embed(Tensor ids);
 
-    /** An empty cache for {@code batch} rows and {@code capacity} positions, in the current scope. */
+    /** An empty cache for {@code batch} rows with room for {@code capacity} positions; close it when done. */
     KvCache newCache(int batch, int capacity);
 
     /**
      * Runs the decoder over new positions. {@code inputsEmbeds} [B, T, hidden]; {@code realTokens} [B][T]
      * marks left padding (null = all real); {@code positions} [B][T] rotary positions (null = continue each
      * row from the cache: real tokens count from the row's first real token, padding gets 1 as transformers
-     * does). The cache must have room ({@link KvCache#ensureCapacity}); its length grows by T.
+     * does). The cache grows if needed; its length grows by T.
      *
      * @return hidden states after the final norm [B, T, hidden]
      */

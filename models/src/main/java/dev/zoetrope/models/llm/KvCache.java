@@ -1,8 +1,11 @@
 package dev.zoetrope.models.llm;
 
 import dev.zoetrope.core.DType;
+import dev.zoetrope.core.Storage;
 import dev.zoetrope.core.Tensor;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -13,10 +16,11 @@ import java.util.Arrays;
  * position of each row (transformers' {@code cumsum(attention_mask) - 1}), so left-padded batches and
  * multi-round reuse ({@link #truncate}) need no bookkeeping by the caller.
  *
- * <p>Memory belongs to the scope that is current when the cache is created or grown
- * ({@link #ensureCapacity}); generation grows it before opening its per-step scopes.
+ * <p>The cache owns its memory (off-heap, outside any {@link dev.zoetrope.core.Scope}) because it outlives
+ * the per-step scopes and may be kept between chat rounds; it grows on demand and is freed by
+ * {@link #close()}.
  */
-public final class KvCache {
+public final class KvCache implements AutoCloseable {
     private final int batch;
     private final int layers;
     private final int kvHeads;
@@ -26,6 +30,8 @@ public final class KvCache {
     private boolean[][] real;         // [B][capacity]: a real token (true) or padding
     private int capacity;
     private int length;
+    private Arena arena;              // holds the current keys/values; replaced when the cache grows
+    private boolean closed;
 
     private KvCache(int batch, int layers, int kvHeads, int headDim) {
         this.batch = batch;
@@ -37,7 +43,7 @@ public final class KvCache {
         this.real = new boolean[batch][0];
     }
 
-    /** An empty cache for {@code batch} rows with room for {@code capacity} positions (in the current scope). */
+    /** An empty cache for {@code batch} rows with room for {@code capacity} positions (grows when needed). */
     public static KvCache allocate(int batch, int layers, int kvHeads, int headDim, int capacity) {
         if (batch < 1 || layers < 1 || kvHeads < 1 || headDim < 1) {
             throw new IllegalArgumentException("KV cache needs positive sizes, got batch " + batch + ", layers " + layers
@@ -60,29 +66,52 @@ public final class KvCache {
         return capacity;
     }
 
-    /**
-     * Makes room for {@code needed} positions in total, reallocating in the CURRENT scope (the old buffers are
-     * released). Call it from the scope that should own the cache, not from inside a per-step scope.
-     */
+    /** Makes room for {@code needed} positions in total (at least 1.5× the old capacity when it grows). */
     public void ensureCapacity(int needed) {
+        checkOpen();
         if (needed <= capacity) return;
         int newCapacity = Math.max(needed, capacity + capacity / 2);
-        for (int l = 0; l < layers; l++) {
-            Tensor k = Tensor.empty(DType.F32, batch, kvHeads, newCapacity, headDim);
-            Tensor v = Tensor.empty(DType.F32, batch, kvHeads, newCapacity, headDim);
-            if (length > 0) {
-                k.narrow(2, 0, length).copyFrom(keys[l].narrow(2, 0, length));
-                v.narrow(2, 0, length).copyFrom(values[l].narrow(2, 0, length));
+        long bytes = (long) batch * kvHeads * newCapacity * headDim * Float.BYTES;
+        Arena newArena = Arena.ofShared();
+        try {
+            for (int l = 0; l < layers; l++) {
+                Tensor k = buffer(newArena, bytes, newCapacity, "keys of layer " + l);
+                Tensor v = buffer(newArena, bytes, newCapacity, "values of layer " + l);
+                if (length > 0) {
+                    k.narrow(2, 0, length).copyFrom(keys[l].narrow(2, 0, length));
+                    v.narrow(2, 0, length).copyFrom(values[l].narrow(2, 0, length));
+                }
+                keys[l] = k;
+                values[l] = v;
             }
-            if (keys[l] != null) {
-                keys[l].close();
-                values[l].close();
-            }
-            keys[l] = k;
-            values[l] = v;
+        } catch (RuntimeException | OutOfMemoryError e) {
+            newArena.close();
+            throw e;
         }
+        if (arena != null) arena.close();
+        arena = newArena;
         for (int b = 0; b < batch; b++) real[b] = Arrays.copyOf(real[b], newCapacity);
         capacity = newCapacity;
+    }
+
+    private Tensor buffer(Arena owner, long bytes, int cap, String what) {
+        MemorySegment segment = owner.allocate(bytes, 64);
+        return Tensor.wrap(Storage.borrowed(segment, "KV cache " + what), DType.F32,
+                new int[] {batch, kvHeads, cap, headDim}, 0);
+    }
+
+    /** Frees the cache's memory; any later use fails. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        if (arena != null) arena.close();
+        arena = null;
+        length = 0;
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("KV cache used after close()");
     }
 
     /** Forgets every position from {@code newLength} on (to reuse a common prompt prefix in the next round). */
@@ -118,10 +147,7 @@ public final class KvCache {
      * tokens ({@code realTokens} [B][count], null = all real). Returns the start position.
      */
     public int reserve(int count, boolean[][] realTokens) {
-        if (length + count > capacity) {
-            throw new IllegalStateException("KV cache full: " + length + " cached + " + count + " new positions > capacity "
-                    + capacity + " (call ensureCapacity from the owning scope first)");
-        }
+        ensureCapacity(length + count);
         if (realTokens != null && realTokens.length != batch) {
             throw new IllegalArgumentException("padding flags for " + realTokens.length + " rows, cache has " + batch);
         }
@@ -142,6 +168,7 @@ public final class KvCache {
 
     /** Writes this layer's keys/values [B, Hk, T, D] at positions [start, start + T). */
     public void write(int layer, int start, Tensor k, Tensor v) {
+        checkOpen();
         int t = k.dim(2);
         keys[layer].narrow(2, start, t).copyFrom(k);
         values[layer].narrow(2, start, t).copyFrom(v);
@@ -149,6 +176,7 @@ public final class KvCache {
 
     /** Views of this layer's keys and values for positions [0, end): [B, Hk, end, D]. */
     public Tensor keys(int layer, int end) {
+        checkOpen();
         return keys[layer].narrow(2, 0, end);
     }
 

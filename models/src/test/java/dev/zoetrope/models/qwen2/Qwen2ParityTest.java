@@ -53,9 +53,9 @@ class Qwen2ParityTest {
             Tensor embeds = model.embed(Tensor.ofLongs(ids, 1, t));
             Compare.assertClose("embeddings", embeds.reshape(t, -1), expected.get("embeddings"), HIDDEN_ATOL, HIDDEN_RTOL);
 
-            KvCache cache = model.newCache(1, t);
             Tensor layerOutputs = expected.get("layer_outputs");
             List<Integer> seen = new ArrayList<>();
+            KvCache cache = model.newCache(1, t);
             Tensor hidden = model.forward(embeds, cache, null, null, (layer, h) -> {
                 Compare.assertClose("layer " + layer + " output", h.reshape(t, -1), layerOutputs.select(0, layer),
                         HIDDEN_ATOL, HIDDEN_RTOL);
@@ -63,6 +63,7 @@ class Qwen2ParityTest {
             });
             assertEquals(layerOutputs.dim(0), seen.size(), "every decoder layer observed");
             assertEquals(t, cache.length());
+            cache.close();
             Compare.assertClose("final norm", hidden.reshape(t, -1), expected.get("final_norm"), HIDDEN_ATOL, HIDDEN_RTOL);
             Compare.assertClose("logits", model.logits(hidden).reshape(t, -1), expected.get("logits"), LOGITS_ATOL, LOGITS_RTOL);
             assertArrayEquals(new int[] {1, model.vocabSize()}, model.lastLogits(hidden).shape());
@@ -80,8 +81,7 @@ class Qwen2ParityTest {
             long[] ids = expected.get("input_ids").toLongArray();
             int t = ids.length, prefix = t / 2;
             Tensor logits = expected.get("logits");
-            KvCache cache = model.newCache(1, 4);   // too small on purpose: grows from this scope
-            cache.ensureCapacity(t);
+            KvCache cache = model.newCache(1, 4);   // too small on purpose: grows while decoding
             long[] head = java.util.Arrays.copyOf(ids, prefix);
             Tensor hidden = model.forward(model.embed(Tensor.ofLongs(head, 1, prefix)), cache);
             Compare.assertClose("prefill last logits", model.lastLogits(hidden).reshape(-1), logits.select(0, prefix - 1),
@@ -94,6 +94,7 @@ class Qwen2ParityTest {
                 }
             }
             assertEquals(t, cache.length());
+            cache.close();
         }
     }
 }
