@@ -5,6 +5,7 @@ import dev.zoetrope.models.internvl.ConversationTemplate.Turn;
 import dev.zoetrope.models.llm.GenerationConfig;
 import dev.zoetrope.models.llm.Generator;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,19 +20,59 @@ import static dev.zoetrope.models.internvl.InternVLChatModel.IMG_CONTEXT_TOKEN;
  * decodes the answer ({@link ChatPrompts} builds the strings). Multi-image prompts use one placeholder per
  * image ({@code num_patches_list}), video prompts {@link ChatPrompts#videoPrefix}. {@link #session} keeps the KV cache between rounds.
  */
-public final class InternVLChat {
+public final class InternVLChat implements AutoCloseable {
     private final InternVLChatModel model;
     private final ChatTokenizer tokenizer;
     private final ChatPrompts prompts;
     private final int imgContextId;
     private final int stopTokenId;
+    private final List<AutoCloseable> owned = new ArrayList<>();
 
+    /** Chat over a model and tokenizer the caller keeps (and closes). */
     public InternVLChat(InternVLChatModel model, ChatTokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.prompts = ChatPrompts.of(model.config());
         this.imgContextId = tokenizer.tokenId(IMG_CONTEXT_TOKEN);
         this.stopTokenId = tokenizer.tokenId(prompts.template().stopToken());
+    }
+
+    /**
+     * Loads an original-layout InternVL2 checkpoint folder (config.json, model.safetensors, tokenizer files);
+     * {@link #close()} releases it.
+     */
+    public static InternVLChat load(Path dir) {
+        InternVLChatModel model = InternVLChatModel.load(dir);
+        try {
+            Qwen2ChatTokenizer tokenizer = Qwen2ChatTokenizer.load(dir);
+            try {
+                InternVLChat chat = new InternVLChat(model, tokenizer);
+                chat.owned.add(tokenizer);
+                chat.owned.add(model);
+                return chat;
+            } catch (RuntimeException e) {
+                tokenizer.close();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** Closes the model and tokenizer when {@link #load} opened them. */
+    @Override
+    public void close() {
+        RuntimeException failure = null;
+        for (AutoCloseable c : owned) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) failure = new IllegalStateException("closing " + c, e);
+            }
+        }
+        owned.clear();
+        if (failure != null) throw failure;
     }
 
     public InternVLChatModel model() {
