@@ -194,6 +194,31 @@ class InternVLChatParityTest {
         assertTrue(pairs > 0, "the fixture has follow-up rounds (chat_*_round2)");
     }
 
+    /**
+     * From the image file itself: model-card preprocessing (InternVlPreprocessor) → encodeImages → chat, for the
+     * single-tile image cases (the cheap ones; the tiling itself is checked by InternVlPreprocessParityTest).
+     */
+    @Test
+    void chatFromTheImageFile() {
+        int checked = 0;
+        for (InternVlFixtures.Case c : chatCases()) {
+            Json.Obj m = c.manifest();
+            List<String> imageCases = FixtureFeatures.imageCases(m);
+            if (imageCases.size() != 1 || FixtureFeatures.tiles(m).get(0) != 1 || m.list("history_in") != null) continue;
+            Json.Obj pre = FixturePixelValues.preprocessCase(imageCases.get(0));
+            try (Scope s = Scope.open()) {
+                Tensor pixelValues = InternVlPreprocessor.loadImage(InternVlFixtures.folder().resolve(pre.string("image", null)),
+                        pre.intValue("max_num", 0));
+                InternVLChat.Reply reply = chat.chat(m.string("question", null), chat.encodeImages(pixelValues, null), null,
+                        GREEDY_12, null);
+                assertArrayEquals(m.ints("output_ids", null), reply.outputIds(), c + " from " + pre.string("image", null));
+                assertEquals(m.string("response", null), reply.response());
+            }
+            checked++;
+        }
+        assertTrue(checked > 0, "a single-tile image case exists");
+    }
+
     @Test
     void mismatchedPlaceholdersAndImagesAreReported() {
         try (Scope s = Scope.open()) {
