@@ -32,7 +32,7 @@ import static dev.zoetrope.core.Ops.silu;
  * {@code tie_word_embeddings}). Weights are bound by their checkpoint names under {@code model.} /
  * {@code lm_head.} and used as stored (BF16/F16/F32, widened in the kernels).
  */
-public final class Qwen2ForCausalLM implements CausalLanguageModel {
+public final class Qwen2ForCausalLM implements CausalLanguageModel, AutoCloseable {
     private final Qwen2Config config;
     private final Tensor embedTokens;   // model.embed_tokens.weight (vocab, hidden)
     private final List<DecoderLayer> layers;
@@ -164,7 +164,8 @@ public final class Qwen2ForCausalLM implements CausalLanguageModel {
         return linear(hidden, lmHead);
     }
 
-    /** Releases the mapped checkpoint when this model opened it ({@link #load}). */
+    /** Releases the mapped checkpoint when this model opened it ({@link #load}); else nothing. */
+    @Override
     public void close() {
         if (owned != null) owned.close();
     }
