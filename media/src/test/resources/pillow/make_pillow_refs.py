@@ -71,3 +71,28 @@ if features.check("webp"):
     enc("dec_lossy.webp", base, quality=80)
 json.dump({"generator": "Pillow " + Image.__version__ + " (Debian python3-pil): Image.open(file).convert('RGB')",
            "cases": dec}, open("decode_cases.json", "w"), indent=1)
+# Appended to make_pillow_refs.py: GIFs whose first frame is smaller than the logical screen and offset.
+import json
+from PIL import Image
+def offset_gif(name, transparency):
+    small = Image.new("P", (8, 6))
+    small.putpalette([v for i in range(16) for v in ((i * 16) % 256, (i * 40) % 256, 255 - i * 10)])
+    small.putdata([(x * 3 + y) % 16 for y in range(6) for x in range(8)])
+    kw = {"transparency": transparency} if transparency is not None else {}
+    small.save(name, **kw)
+    b = bytearray(open(name, "rb").read())
+    assert b[:6] == b"GIF89a" or b[:6] == b"GIF87a"
+    b[6:10] = (20).to_bytes(2, "little") + (16).to_bytes(2, "little")   # logical screen 20x16
+    d = b.index(b"\x2c", 13 + 3 * (2 << (b[10] & 7)))                    # image descriptor after the palette
+    b[d + 1:d + 5] = (5).to_bytes(2, "little") + (4).to_bytes(2, "little")  # frame at (5, 4)
+    open(name, "wb").write(bytes(b))
+    ref = Image.open(name)
+    mode, size = ref.mode, ref.size
+    exp = name.replace(".", "_") + "_rgb.png"
+    ref.convert("RGB").save(exp)
+    return {"file": name, "pil_mode": mode, "expected_rgb": exp}
+cases = json.load(open("decode_cases.json"))
+cases["cases"] = [c for c in cases["cases"] if not c["file"].startswith("dec_offset")]
+cases["cases"].append(offset_gif("dec_offset.gif", None))
+cases["cases"].append(offset_gif("dec_offset_trns.gif", 7))
+json.dump(cases, open("decode_cases.json", "w"), indent=1)

@@ -38,7 +38,8 @@ import java.util.Map;
  * dropped (not composited), grey is replicated, palettes are looked up, and 16-bit PNGs follow Pillow's
  * modes (16-bit RGB/RGBA and grey+alpha keep the high byte; 16-bit grey is mode "I;16", whose RGB conversion
  * clips values above 255). PNG, JPEG, BMP and GIF (first frame) come from the JDK's ImageIO, WebP from the
- * TwelveMonkeys plugin. EXIF orientation is ignored, as {@code Image.open} does.
+ * TwelveMonkeys plugin. A GIF's first frame is placed on its logical screen as Pillow does. EXIF
+ * orientation is ignored, as {@code Image.open} does.
  *
  * <p>Writing makes PNGs carrying the generation settings in a text chunk with key {@value #PARAMETERS_KEY}
  * (what AUTOMATIC1111 and ComfyUI read), written atomically.
@@ -64,8 +65,10 @@ public final class Images {
             ImageReader reader = readers.next();
             format = reader.getFormatName().toUpperCase(java.util.Locale.ROOT);
             try {
-                reader.setInput(in, true, true);
-                return toRgb(reader.read(0), path);
+                reader.setInput(in, true, false);
+                BufferedImage decoded = reader.read(0);
+                RgbImage rgb = toRgb(decoded, path);
+                return "GIF".equals(format) ? onGifScreen(reader, decoded, rgb) : rgb;
             } finally {
                 reader.dispose();
             }
@@ -76,6 +79,48 @@ public final class Images {
                     ? " (CMYK/YCCK JPEGs are not supported)" : "";
             throw new MediaException(path + ": cannot decode " + format + " data: " + e.getMessage() + hint, e);
         }
+    }
+
+    /**
+     * Pillow shows a GIF's first frame on the logical screen (grown to the frame if the frame sticks out):
+     * the frame at its offset, the rest filled with palette index "transparent" if the frame has one, else 0.
+     * ImageIO returns the bare frame.
+     */
+    private static RgbImage onGifScreen(ImageReader reader, BufferedImage decoded, RgbImage frame) throws IOException {
+        Node screen = child(reader.getStreamMetadata().getAsTree("javax_imageio_gif_stream_1.0"), "LogicalScreenDescriptor");
+        Node image = reader.getImageMetadata(0).getAsTree("javax_imageio_gif_image_1.0");
+        Node descriptor = child(image, "ImageDescriptor");
+        int left = intAttr(descriptor, "imageLeftPosition"), top = intAttr(descriptor, "imageTopPosition");
+        int width = Math.max(intAttr(screen, "logicalScreenWidth"), left + frame.width());
+        int height = Math.max(intAttr(screen, "logicalScreenHeight"), top + frame.height());
+        if (left == 0 && top == 0 && width == frame.width() && height == frame.height()) return frame;
+        Node control = child(image, "GraphicControlExtension");
+        int fill = control != null && "TRUE".equals(attr(control.getAttributes(), "transparentColorFlag"))
+                ? intAttr(control, "transparentColorIndex") : 0;
+        byte[] px = new byte[width * height * 3];
+        if (decoded.getColorModel() instanceof IndexColorModel icm && fill < icm.getMapSize()) {
+            for (int p = 0; p < width * height; p++) {
+                px[p * 3] = (byte) icm.getRed(fill);
+                px[p * 3 + 1] = (byte) icm.getGreen(fill);
+                px[p * 3 + 2] = (byte) icm.getBlue(fill);
+            }
+        }
+        for (int y = 0; y < frame.height(); y++) {
+            System.arraycopy(frame.pixels(), y * frame.width() * 3, px, ((top + y) * width + left) * 3, frame.width() * 3);
+        }
+        return new RgbImage(width, height, px);
+    }
+
+    private static Node child(Node parent, String name) {
+        for (Node c = parent == null ? null : parent.getFirstChild(); c != null; c = c.getNextSibling()) {
+            if (name.equals(c.getNodeName())) return c;
+        }
+        return null;
+    }
+
+    private static int intAttr(Node node, String name) {
+        String v = node == null ? "" : attr(node.getAttributes(), name);
+        return v.isEmpty() ? 0 : Integer.parseInt(v);
     }
 
     /** Converts a decoded ImageIO image to RGB with Pillow's {@code convert("RGB")} rules. */
