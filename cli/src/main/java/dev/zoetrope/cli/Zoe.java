@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Zoetrope: open generative vision models on the JVM.",
         subcommands = {
                 InspectCommand.class,
+                ChatCommand.class,
                 PullCommand.class,
                 CommandLine.HelpCommand.class
         })
