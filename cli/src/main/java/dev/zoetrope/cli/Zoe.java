@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
         description = "Zoetrope: open generative vision models on the JVM.",
         subcommands = {
                 InspectCommand.class,
+                ChatCommand.class,
+                PullCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
