@@ -11,13 +11,13 @@ import java.lang.foreign.MemorySegment;
  * offset and strides so transposed views need no copy; A and B may be F32, F16 or BF16 (widened while
  * packing). C is row-major F32 with leading dimension ldc.
  *
- * <p>Blocked in the GotoBLAS/BLIS manner, with the K loop moved inside the tasks so C is read and written
- * from L2: for each block of columns (as many as keep B, packed over the whole of K into kc × nr panels,
- * within {@link #B_BUDGET} — L3), tasks over (a block of mc rows × a group of panels) pack their rows of A
- * into mr × kc micro-panels, then for each chunk of {@link #CHUNK} columns run every K block over it: the
- * micro-kernel sweeps the A micro-panels (L2) past one B panel (L1) and adds the tile into the chunk of C
- * (L2). K is never split across threads: a C element accumulates its K blocks in order, each block by one
- * micro-kernel lane, so results are bit-identical for any thread count. At most {@link Gemv#MAX_ROWS} rows
+ * <p>Blocked in the GotoBLAS/BLIS manner, with the K loop inside the tasks: for each block of columns (as
+ * many as keep B, packed over the whole of K into kc × nr panels, within {@link #B_BUDGET}: L3), tasks over
+ * (a block of mc rows × a group of panels) run the K blocks in order, each time packing their A slice into
+ * mr × kc micro-panels and sweeping them (L2) past one B panel at a time (L1), adding each tile into their C
+ * block; mc is sized so C block and A slice share L2 ({@link #L2_BUDGET}). K is never split across
+ * threads: a C element accumulates its K blocks in order, each block by one micro-kernel lane, so results
+ * are bit-identical for any thread count. At most {@link Gemv#MAX_ROWS} rows
  * take the streaming GEMV path instead. The register tile is chosen from the vector species
  * ({@code -Dzoetrope.gemm.tile=V4X2|V9X2} overrides it, for measuring on a new machine).
  */
@@ -27,15 +27,15 @@ public final class Gemm {
 
     /** Floats of B packed at once (over the whole of K): 8 MiB, shared by the threads in L3. */
     static final int B_BUDGET = 2 << 20;
-    /** Columns per task: its C block (mc × CHUNK floats, 256 KiB at mc 256) stays in L2 across the K blocks. */
-    static final int CHUNK = 256;
+    /** Floats of a task's C block plus its A slice: 640 KiB, to stay in a 1 MiB L2 beside the B panels. */
+    static final int L2_BUDGET = 160 << 10;
     /** The register tile this machine uses, chosen once from the vector species. */
     static final Tile TILE = Tile.preferred();
 
-    /** The blocking in use, for benchmark reports: e.g. "tile 4×16 (vector 8×f32), kc 384, mc 256, column chunk 256". */
+    /** The blocking in use, for benchmark reports: e.g. "tile 4×16 (vector 8×f32), kc 384, mc ≤ 256". */
     public static String configuration() {
         String kind = TILE.vector ? "vector " + Kernels.FLOATS + "×f32" : "scalar";
-        return "tile " + TILE.mr + "×" + TILE.nr + " (" + kind + "), kc " + TILE.kc + ", mc " + TILE.mc + ", column chunk " + CHUNK;
+        return "tile " + TILE.mr + "×" + TILE.nr + " (" + kind + "), kc " + TILE.kc + ", mc ≤ " + TILE.mc;
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -102,8 +102,10 @@ public final class Gemm {
         int ncCap = Math.max(nr, B_BUDGET / k / nr * nr);
         int nBlocks = ceilDiv(n, ncCap), ncMax = roundUp(ceilDiv(n, nBlocks), nr);
         int threads = Parallel.threads();
+        // Rows per task: its C block (mc × nc) and its A slice (mc × kc) together stay in L2.
+        int mcCap = Math.max(mr, Math.min(tile.mc, L2_BUDGET / (ncMax + kcMax)) / mr * mr);
         int microPanels = ceilDiv(m, mr);
-        int mBlocks = ceilDiv(m, tile.mc);
+        int mBlocks = ceilDiv(m, mcCap);
         if (threads > 1 && mBlocks < 4 * threads) mBlocks = Math.min(microPanels, roundUp(mBlocks, threads));
         int mcMax = ceilDiv(microPanels, mBlocks) * mr;
         int rowBlocks = ceilDiv(m, mcMax);
@@ -114,7 +116,6 @@ public final class Gemm {
             int groups = rowBlocks >= threads ? 1 : Math.min(panels, ceilDiv(threads, rowBlocks));
             int panelsPerGroup = ceilDiv(panels, groups);
             int groupCount = ceilDiv(panels, panelsPerGroup);
-            int chunkPanels = Math.max(1, CHUNK / nr);
             int jBase = j0;
             // B[0:k, j0:j0+nc] as panels, K block after K block: block pb starts at p0·panels·nr.
             Parallel.forRange((long) kBlocks * panels, 4, (s, e) -> {
@@ -129,30 +130,22 @@ public final class Gemm {
                 int jpStart = (task % groupCount) * panelsPerGroup, jpEnd = Math.min(panels, jpStart + panelsPerGroup);
                 Workspace ws = WORKSPACE.get();
                 int micro = ceilDiv(mc, mr);
-                // A[i0:i0+mc, 0:k] as micro-panels, K block after K block: block pb starts at p0·micro·mr.
-                float[] aPack = ws.a(micro * mr * k);
+                float[] aPack = ws.a(micro * mr * kcMax);
+                float[] acc = ws.tile(mr * nr);
                 for (int p0 = 0; p0 < k; p0 += kcMax) {
                     int kc = Math.min(kcMax, k - p0);
+                    boolean first = p0 == 0;
                     for (int ip = 0; ip < micro; ip++) {
-                        a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), p0, kc, mr, aPack, (p0 * micro + ip * kc) * mr);
+                        a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), p0, kc, mr, aPack, ip * kc * mr);
                     }
-                }
-                float[] acc = ws.tile(mr * nr);
-                // Column chunks narrow enough that this task's C block (mc × CHUNK) stays in L2 over all K blocks.
-                for (int chunk = jpStart; chunk < jpEnd; chunk += chunkPanels) {
-                    int chunkEnd = Math.min(jpEnd, chunk + chunkPanels);
-                    for (int p0 = 0; p0 < k; p0 += kcMax) {
-                        int kc = Math.min(kcMax, k - p0);
-                        boolean first = p0 == 0;
-                        for (int jp = chunk; jp < chunkEnd; jp++) {
-                            int j = jBase + jp * nr, cols = Math.min(nr, nc - jp * nr);
-                            int bOff = (p0 * panels + jp * kc) * nr;
-                            for (int ip = 0; ip < micro; ip++) {
-                                int i = i0 + ip * mr, rows = Math.min(mr, m - i);
-                                tile.multiply(aPack, (p0 * micro + ip * kc) * mr, bPack, bOff, kc, acc);
-                                MicroKernels.store(tile, acc, rows, cols, c, cOff + i * ldc + j, ldc, first, accumulate,
-                                        rowBias, i, colBias, j);
-                            }
+                    for (int jp = jpStart; jp < jpEnd; jp++) {
+                        int j = jBase + jp * nr, cols = Math.min(nr, nc - jp * nr);
+                        int bOff = (p0 * panels + jp * kc) * nr;
+                        for (int ip = 0; ip < micro; ip++) {
+                            int i = i0 + ip * mr, rows = Math.min(mr, m - i);
+                            tile.multiply(aPack, ip * kc * mr, bPack, bOff, kc, acc);
+                            MicroKernels.store(tile, acc, rows, cols, c, cOff + i * ldc + j, ldc, first, accumulate,
+                                    rowBias, i, colBias, j);
                         }
                     }
                 }
