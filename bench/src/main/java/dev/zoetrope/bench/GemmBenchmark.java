@@ -9,6 +9,8 @@ import dev.zoetrope.core.cpu.Gemm;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
@@ -65,7 +67,8 @@ public final class GemmBenchmark {
                     + " macOS: brew install openblas), or pass --openblas /path/to/libopenblas.so");
         }
         out.println("timing: wall clock, best of " + options.repeats() + " runs after warm-up (median in brackets);"
-                + " Zoetrope and OpenBLAS runs interleaved");
+                + " Zoetrope and OpenBLAS runs interleaved. With 1 thread both run on the calling thread, so the"
+                + " ratio of its CPU time is shown too: it stays meaningful when other processes load the machine.");
         double smallest = Double.POSITIVE_INFINITY;
         try {
             for (int threads : options.threads()) {
@@ -73,7 +76,8 @@ public final class GemmBenchmark {
                 blas.ifPresent(b -> b.setThreads(threads));
                 out.println();
                 out.printf("threads %d%n", threads);
-                out.printf("  %-28s %18s %18s %7s %10s%n", "SGEMM M×N×K", "Zoetrope GFLOP/s", "OpenBLAS GFLOP/s", "ratio", "rel. diff");
+                out.printf("  %-28s %18s %18s %7s %9s %10s%n", "SGEMM M×N×K", "Zoetrope GFLOP/s", "OpenBLAS GFLOP/s", "ratio",
+                        "CPU ratio", "rel. diff");
                 double peak = 0;
                 for (int[] shape : SHAPES) {
                     double[] result = compareGemm(shape, blas, options.repeats(), out);
@@ -106,12 +110,14 @@ public final class GemmBenchmark {
             String name = m + "×" + n + "×" + k;
             String zoeFigure = gflops(flops, t[0]);
             if (ref == null) {
-                out.printf("  %-28s %18s %18s %7s %10s%n", name, zoeFigure, "-", "-", "-");
+                out.printf("  %-28s %18s %18s %7s %9s %10s%n", name, zoeFigure, "-", "-", "-", "-");
                 return new double[] {flops / t[0].best() / 1e9, Double.NaN};
             }
             double ratio = t[1].best() / t[0].best();
+            boolean cpuTimed = Parallel.threads() == 1 && ManagementFactory.getThreadMXBean().isCurrentThreadCpuTimeSupported();
+            String cpuRatio = cpuTimed ? String.format("%.2f", t[3].best() / t[2].best()) : "-";
             double diff = relativeDifference(cZoe.segment(), cBlas.segment(), (long) m * n);
-            out.printf("  %-28s %18s %18s %7.2f %10.1e%n", name, zoeFigure, gflops(flops, t[1]), ratio, diff);
+            out.printf("  %-28s %18s %18s %7.2f %9s %10.1e%n", name, zoeFigure, gflops(flops, t[1]), ratio, cpuRatio, diff);
             return new double[] {flops / t[0].best() / 1e9, ratio};
         }
     }
@@ -153,18 +159,28 @@ public final class GemmBenchmark {
         return String.format("%.1f (%.1f)", flops / t.best() / 1e9, flops / t.median() / 1e9);
     }
 
-    /** Warm-up, then {@code repeats} timed runs alternating a and b (b may be null). */
+    /**
+     * Warm-up, then {@code repeats} timed runs alternating a and b (b may be null): {wall a, wall b, calling
+     * thread's CPU time a, CPU time b}.
+     */
     static Timing[] timeInterleaved(Runnable a, Runnable b, int repeats) {
         for (int i = 0; i < 3; i++) {
             a.run();
             if (b != null) b.run();
         }
-        double[] ta = new double[repeats], tb = new double[repeats];
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        double[] ta = new double[repeats], tb = new double[repeats], ca = new double[repeats], cb = new double[repeats];
         for (int r = 0; r < repeats; r++) {
+            long c0 = cpu.getCurrentThreadCpuTime();
             ta[r] = seconds(a);
+            long c1 = cpu.getCurrentThreadCpuTime();
             if (b != null) tb[r] = seconds(b);
+            long c2 = cpu.getCurrentThreadCpuTime();
+            ca[r] = (c1 - c0) / 1e9;
+            cb[r] = (c2 - c1) / 1e9;
         }
-        return new Timing[] {summary(ta), b == null ? null : summary(tb)};
+        return b == null ? new Timing[] {summary(ta), null, summary(ca), null}
+                : new Timing[] {summary(ta), summary(tb), summary(ca), summary(cb)};
     }
 
     /** Warm-up (two runs, or one when a run is slow), then up to {@code repeats} timed runs within the budget. */
