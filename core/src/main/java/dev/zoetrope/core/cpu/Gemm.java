@@ -132,6 +132,7 @@ public final class Gemm {
                 int micro = ceilDiv(mc, mr);
                 float[] aPack = ws.a(micro * mr * kcMax);
                 float[] acc = ws.tile(mr * nr);
+                MemorySegment accSegment = ws.tileSegment();
                 for (int p0 = 0; p0 < k; p0 += kcMax) {
                     int kc = Math.min(kcMax, k - p0);
                     boolean first = p0 == 0;
@@ -143,9 +144,13 @@ public final class Gemm {
                         int bOff = (p0 * panels + jp * kc) * nr;
                         for (int ip = 0; ip < micro; ip++) {
                             int i = i0 + ip * mr, rows = Math.min(mr, m - i);
-                            tile.multiply(aPack, ip * kc * mr, bPack, bOff, kc, acc);
-                            MicroKernels.store(tile, acc, rows, cols, c, cOff + i * ldc + j, ldc, first, accumulate,
-                                    rowBias, i, colBias, j);
+                            long at = cOff + i * ldc + j;
+                            if (tile.vector && rows == mr && cols == nr && (!first || (rowBias == null && colBias == null))) {
+                                tile.multiplyInto(aPack, ip * kc * mr, bPack, bOff, kc, c, at, ldc, !first || accumulate);
+                            } else {
+                                tile.multiply(aPack, ip * kc * mr, bPack, bOff, kc, acc, accSegment);
+                                MicroKernels.store(tile, acc, rows, cols, c, at, ldc, first, accumulate, rowBias, i, colBias, j);
+                            }
                         }
                     }
                 }
@@ -179,6 +184,7 @@ public final class Gemm {
     /** Per-thread packing buffers, grown on demand and reused across calls. */
     private static final class Workspace {
         private float[] a = new float[0], b = new float[0], tile = new float[0];
+        private MemorySegment tileSegment = MemorySegment.ofArray(tile);
 
         float[] a(int size) {
             if (a.length < size) a = new float[size];
@@ -191,8 +197,16 @@ public final class Gemm {
         }
 
         float[] tile(int size) {
-            if (tile.length < size) tile = new float[size];
+            if (tile.length < size) {
+                tile = new float[size];
+                tileSegment = MemorySegment.ofArray(tile);
+            }
             return tile;
+        }
+
+        /** The scratch tile as a segment, for kernels that write to memory. */
+        MemorySegment tileSegment() {
+            return tileSegment;
         }
     }
 }

@@ -9,8 +9,9 @@ import java.util.Arrays;
 
 /**
  * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc) by a packed B panel
- * (kc × nr) into an mr × nr tile of accumulators, then {@link #store} adds the tile into C. The vector tiles
- * are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so the accumulators,
+ * (kc × nr) into an mr × nr tile of accumulators and writes or adds it straight into C (going through memory
+ * for the epilogue measured ~8% slower); edge tiles and first blocks with a bias land in a scratch tile that
+ * {@link #store} then adds into C. The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so the accumulators,
  * the two B vectors and mr broadcasts must all fit the register file, or an accumulator is spilled and
  * reloaded every step: on AVX2's 16 registers 6 × 2 and 5 × 2 spill and ran at half the speed of 4 × 2, which
  * reaches the FMA peak with its panels in L1 (3 × 3 fits too but measured slower; unrolling the k loop
@@ -63,12 +64,20 @@ final class MicroKernels {
             return wideRegisterFile ? V9X2 : V4X2;
         }
 
-        void multiply(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
+        /** A vector tile straight into C: C = acc, or C + acc when {@code add}. */
+        void multiplyInto(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
+                          boolean add) {
             switch (this) {
-                case V4X2 -> vector4x2(a, aOff, b, bOff, kc, tile);
-                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, tile);
-                case SCALAR -> scalar(a, aOff, b, bOff, kc, mr, nr, tile);
+                case V4X2 -> vector4x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add);
+                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add);
+                case SCALAR -> throw new IllegalStateException("the scalar tile goes through store()");
             }
+        }
+
+        /** Any tile into the scratch {@code tile} (mr × nr floats; {@code tileSegment} is a view of it). */
+        void multiply(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile, MemorySegment tileSegment) {
+            if (vector) multiplyInto(a, aOff, b, bOff, kc, tileSegment, 0, nr, false);
+            else scalar(a, aOff, b, bOff, kc, mr, nr, tile);
         }
     }
 
@@ -131,8 +140,12 @@ final class MicroKernels {
         }
     }
 
-    /** 4 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector4x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
+    /**
+     * 4 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j] (fused, p ascending), then
+     * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
+     */
+    static void vector4x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
+                           boolean add) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
         int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc;
@@ -148,16 +161,25 @@ final class MicroKernels {
             av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
             av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
         }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l);
-        c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
+        long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
+        if (add) {
+            c0a = FloatVector.fromMemorySegment(f, c, at, ORDER).add(c0a); c0b = FloatVector.fromMemorySegment(f, c, at + h, ORDER).add(c0b);
+            c1a = FloatVector.fromMemorySegment(f, c, at + row, ORDER).add(c1a); c1b = FloatVector.fromMemorySegment(f, c, at + row + h, ORDER).add(c1b);
+            c2a = FloatVector.fromMemorySegment(f, c, at + 2 * row, ORDER).add(c2a); c2b = FloatVector.fromMemorySegment(f, c, at + 2 * row + h, ORDER).add(c2b);
+            c3a = FloatVector.fromMemorySegment(f, c, at + 3 * row, ORDER).add(c3a); c3b = FloatVector.fromMemorySegment(f, c, at + 3 * row + h, ORDER).add(c3b);
+        }
+        c0a.intoMemorySegment(c, at, ORDER); c0b.intoMemorySegment(c, at + h, ORDER);
+        c1a.intoMemorySegment(c, at + row, ORDER); c1b.intoMemorySegment(c, at + row + h, ORDER);
+        c2a.intoMemorySegment(c, at + 2 * row, ORDER); c2b.intoMemorySegment(c, at + 2 * row + h, ORDER);
+        c3a.intoMemorySegment(c, at + 3 * row, ORDER); c3b.intoMemorySegment(c, at + 3 * row + h, ORDER);
     }
 
-
-
-    /** 9 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
+    /**
+     * 9 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j] (fused, p ascending), then
+     * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
+     */
+    static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
+                           boolean add) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
         int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc, a4 = aOff + 4 * kc;
@@ -180,14 +202,26 @@ final class MicroKernels {
             av = FloatVector.broadcast(f, a[a7 + p]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
             av = FloatVector.broadcast(f, a[a8 + p]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
         }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l);
-        c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
-        c4a.intoArray(tile, 4 * nr); c4b.intoArray(tile, 4 * nr + l);
-        c5a.intoArray(tile, 5 * nr); c5b.intoArray(tile, 5 * nr + l);
-        c6a.intoArray(tile, 6 * nr); c6b.intoArray(tile, 6 * nr + l);
-        c7a.intoArray(tile, 7 * nr); c7b.intoArray(tile, 7 * nr + l);
-        c8a.intoArray(tile, 8 * nr); c8b.intoArray(tile, 8 * nr + l);
+        long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
+        if (add) {
+            c0a = FloatVector.fromMemorySegment(f, c, at, ORDER).add(c0a); c0b = FloatVector.fromMemorySegment(f, c, at + h, ORDER).add(c0b);
+            c1a = FloatVector.fromMemorySegment(f, c, at + row, ORDER).add(c1a); c1b = FloatVector.fromMemorySegment(f, c, at + row + h, ORDER).add(c1b);
+            c2a = FloatVector.fromMemorySegment(f, c, at + 2 * row, ORDER).add(c2a); c2b = FloatVector.fromMemorySegment(f, c, at + 2 * row + h, ORDER).add(c2b);
+            c3a = FloatVector.fromMemorySegment(f, c, at + 3 * row, ORDER).add(c3a); c3b = FloatVector.fromMemorySegment(f, c, at + 3 * row + h, ORDER).add(c3b);
+            c4a = FloatVector.fromMemorySegment(f, c, at + 4 * row, ORDER).add(c4a); c4b = FloatVector.fromMemorySegment(f, c, at + 4 * row + h, ORDER).add(c4b);
+            c5a = FloatVector.fromMemorySegment(f, c, at + 5 * row, ORDER).add(c5a); c5b = FloatVector.fromMemorySegment(f, c, at + 5 * row + h, ORDER).add(c5b);
+            c6a = FloatVector.fromMemorySegment(f, c, at + 6 * row, ORDER).add(c6a); c6b = FloatVector.fromMemorySegment(f, c, at + 6 * row + h, ORDER).add(c6b);
+            c7a = FloatVector.fromMemorySegment(f, c, at + 7 * row, ORDER).add(c7a); c7b = FloatVector.fromMemorySegment(f, c, at + 7 * row + h, ORDER).add(c7b);
+            c8a = FloatVector.fromMemorySegment(f, c, at + 8 * row, ORDER).add(c8a); c8b = FloatVector.fromMemorySegment(f, c, at + 8 * row + h, ORDER).add(c8b);
+        }
+        c0a.intoMemorySegment(c, at, ORDER); c0b.intoMemorySegment(c, at + h, ORDER);
+        c1a.intoMemorySegment(c, at + row, ORDER); c1b.intoMemorySegment(c, at + row + h, ORDER);
+        c2a.intoMemorySegment(c, at + 2 * row, ORDER); c2b.intoMemorySegment(c, at + 2 * row + h, ORDER);
+        c3a.intoMemorySegment(c, at + 3 * row, ORDER); c3b.intoMemorySegment(c, at + 3 * row + h, ORDER);
+        c4a.intoMemorySegment(c, at + 4 * row, ORDER); c4b.intoMemorySegment(c, at + 4 * row + h, ORDER);
+        c5a.intoMemorySegment(c, at + 5 * row, ORDER); c5b.intoMemorySegment(c, at + 5 * row + h, ORDER);
+        c6a.intoMemorySegment(c, at + 6 * row, ORDER); c6b.intoMemorySegment(c, at + 6 * row + h, ORDER);
+        c7a.intoMemorySegment(c, at + 7 * row, ORDER); c7b.intoMemorySegment(c, at + 7 * row + h, ORDER);
+        c8a.intoMemorySegment(c, at + 8 * row, ORDER); c8b.intoMemorySegment(c, at + 8 * row + h, ORDER);
     }
 }
