@@ -68,6 +68,9 @@ public final class Gemm {
         Panels.Strided bs = new Panels.Strided(b, bType, bOff, bRowStride, bColStride);
         checkArguments(m, n, k, c, ldc, rowBias, colBias);
         if (m == 0 || n == 0) return;
+        checkExtent("A", a, aType, aOff, m, k, aRowStride, aColStride);
+        checkExtent("B", b, bType, bOff, k, n, bRowStride, bColStride);
+        checkExtent("C", c, DType.F32, cOff, m, n, ldc, 1);
         if (m <= Gemv.MAX_ROWS && k > 0 && Gemv.supports(bs)) {
             Gemv.multiply(m, n, k, as, bs, c, cOff, ldc, rowBias, colBias, accumulate);
         } else {
@@ -87,6 +90,24 @@ public final class Gemm {
         }
     }
 
+    /** The last element a [rows × cols] operand reaches must lie inside its segment. */
+    private static void checkExtent(String name, MemorySegment s, DType type, long offset, int rows, int cols,
+                                    long rowStride, long colStride) {
+        if (rows == 0 || cols == 0) return;
+        if (s == null) throw new IllegalArgumentException("gemm: no memory for " + name);
+        if (offset < 0 || rowStride < 0 || colStride < 0) {
+            throw new IllegalArgumentException("gemm: " + name + " needs a non-negative offset and strides, got offset "
+                    + offset + ", strides (" + rowStride + ", " + colStride + ")");
+        }
+        long last = offset + (rows - 1) * rowStride + (cols - 1) * colStride;
+        long available = s.byteSize() / type.byteSize();
+        if (last >= available) {
+            throw new IllegalArgumentException("gemm: " + name + " [" + rows + "×" + cols + "] at offset " + offset
+                    + " with strides (" + rowStride + ", " + colStride + ") reaches element " + last + ", but its memory holds "
+                    + available + " " + type + " elements");
+        }
+    }
+
     /** The blocked product with any panel sources (e.g. an implicit im2col for B) and a given register tile. */
     static void multiply(int m, int n, int k, Panels.A a, Panels.B b, MemorySegment c, long cOff, long ldc,
                          float[] rowBias, float[] colBias, boolean accumulate, Tile tile) {
@@ -96,6 +117,7 @@ public final class Gemm {
             return;
         }
         int mr = tile.mr, nr = tile.nr;
+        if ((long) k * nr > Integer.MAX_VALUE / 2) throw new IllegalArgumentException("gemm: k = " + k + " is too large");
         // K blocks depend on k and the tile only: they fix the order of additions. The rest only affects speed.
         int kBlocks = ceilDiv(k, tile.kc), kcMax = ceilDiv(k, kBlocks);
         // Column blocks narrow enough that B packed over the whole of K stays within the L3 budget.

@@ -289,5 +289,8 @@ class GemmTest {
         var negative = assertThrows(IllegalArgumentException.class, () -> Gemm.gemm(-1, 8, 2, seg, 0, 2, 1,
                 seg, DType.F32, 0, 8, 1, seg, 0, 8, null, false));
         assertTrue(negative.getMessage().contains("m=-1"), negative.getMessage());
+        var outside = assertThrows(IllegalArgumentException.class, () -> Gemm.gemm(8, 8, 8, seg, 0, 8, 1,
+                seg, DType.F32, 0, 8, 1, seg, 100, 8, null, false));
+        assertTrue(outside.getMessage().contains("C [8×8]"), outside.getMessage());
     }
 }
