@@ -152,14 +152,15 @@ public final class Gemm {
                 int jpStart = (task % groupCount) * panelsPerGroup, jpEnd = Math.min(panels, jpStart + panelsPerGroup);
                 Workspace ws = WORKSPACE.get();
                 int micro = ceilDiv(mc, mr);
-                float[] aPack = ws.a(micro * mr * kcMax);
+                int panelSize = mr * MicroKernels.PITCH;
+                float[] aPack = ws.a(micro * panelSize);
                 float[] acc = ws.tile(mr * nr);
                 MemorySegment accSegment = ws.tileSegment();
                 for (int p0 = 0; p0 < k; p0 += kcMax) {
                     int kc = Math.min(kcMax, k - p0);
                     boolean first = p0 == 0;
                     for (int ip = 0; ip < micro; ip++) {
-                        a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), p0, kc, mr, aPack, ip * kc * mr);
+                        a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), p0, kc, mr, MicroKernels.PITCH, aPack, ip * panelSize);
                     }
                     for (int jp = jpStart; jp < jpEnd; jp++) {
                         int j = jBase + jp * nr, cols = Math.min(nr, nc - jp * nr);
@@ -168,9 +169,9 @@ public final class Gemm {
                             int i = i0 + ip * mr, rows = Math.min(mr, m - i);
                             long at = cOff + i * ldc + j;
                             if (tile.vector && rows == mr && cols == nr && (!first || (rowBias == null && colBias == null))) {
-                                tile.multiplyInto(aPack, ip * kc * mr, bPack, bOff, kc, c, at, ldc, !first || accumulate);
+                                tile.multiplyInto(aPack, ip * panelSize, bPack, bOff, kc, c, at, ldc, !first || accumulate);
                             } else {
-                                tile.multiply(aPack, ip * kc * mr, bPack, bOff, kc, acc, accSegment);
+                                tile.multiply(aPack, ip * panelSize, bPack, bOff, kc, acc, accSegment);
                                 MicroKernels.store(tile, acc, rows, cols, c, at, ldc, first, accumulate, rowBias, i, colBias, j);
                             }
                         }

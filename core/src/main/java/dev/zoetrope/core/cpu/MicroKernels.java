@@ -9,7 +9,7 @@ import java.util.Arrays;
 
 /**
  * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc) by a packed B panel
- * (kc × nr) into an mr × nr tile of accumulators and writes or adds it straight into C (going through memory
+ * (kc × nr, row r of A at r·{@link #PITCH}) into an mr × nr tile of accumulators and writes or adds it straight into C (going through memory
  * for the epilogue measured ~8% slower); edge tiles and first blocks with a bias land in a scratch tile that
  * {@link #store} then adds into C. The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so the accumulators,
  * the two B vectors and mr broadcasts must all fit the register file, or an accumulator is spilled and
@@ -43,7 +43,7 @@ final class MicroKernels {
             this.mr = mr;
             this.vector = vectors > 0;
             this.nr = vector ? vectors * Kernels.FLOATS : 8;
-            this.kc = vector ? Math.clamp(6144 / nr / 16 * 16, 128, 512) : 256;
+            this.kc = vector ? Math.clamp(6144 / nr / 16 * 16, 128, PITCH) : 256;
             this.mc = Math.max(mr, 98304 / kc / mr * mr);
         }
 
@@ -82,6 +82,14 @@ final class MicroKernels {
     }
 
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /**
+     * Distance between the rows of a packed A micro-panel, ≥ every tile's kc. A constant, so the kernels
+     * address row r as {@code a[ai + r·PITCH]} with one index register and a fixed displacement: with a
+     * register per row, C2 ran out of general registers under -XX:+UseParallelGC and carried a spill through
+     * every iteration (a third slower).
+     */
+    static final int PITCH = 512;
 
     /**
      * Adds a computed tile into C[rows × cols] at element index {@code cIdx} with leading dimension ldc. The
@@ -133,7 +141,7 @@ final class MicroKernels {
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * nr;
             for (int r = 0; r < mr; r++) {
-                float av = a[aOff + r * kc + p];
+                float av = a[aOff + r * PITCH + p];
                 int ti = r * nr;
                 for (int q = 0; q < nr; q++) tile[ti + q] += av * b[bi + q];
             }
@@ -141,25 +149,24 @@ final class MicroKernels {
     }
 
     /**
-     * 4 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j] (fused, p ascending), then
+     * 4 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·PITCH + p]·b[bOff + p·nr + j] (fused, p ascending), then
      * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
      */
     static void vector4x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
                            boolean add) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
-        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc;
         FloatVector zero = FloatVector.zero(f);
         FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
         FloatVector c3a = zero, c3b = zero;
         FloatVector av;
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * nr;
+            int ai = aOff + p, bi = bOff + p * nr;
             FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
+            av = FloatVector.broadcast(f, a[ai + PITCH]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
+            av = FloatVector.broadcast(f, a[ai + 2 * PITCH]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
+            av = FloatVector.broadcast(f, a[ai + 3 * PITCH]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
         }
         long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
         if (add) {
@@ -175,32 +182,30 @@ final class MicroKernels {
     }
 
     /**
-     * 9 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j] (fused, p ascending), then
+     * 9 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·PITCH + p]·b[bOff + p·nr + j] (fused, p ascending), then
      * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
      */
     static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
                            boolean add) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
-        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc, a4 = aOff + 4 * kc;
-        int a5 = aOff + 5 * kc, a6 = aOff + 6 * kc, a7 = aOff + 7 * kc, a8 = aOff + 8 * kc;
         FloatVector zero = FloatVector.zero(f);
         FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
         FloatVector c3a = zero, c3b = zero, c4a = zero, c4b = zero, c5a = zero, c5b = zero;
         FloatVector c6a = zero, c6b = zero, c7a = zero, c7b = zero, c8a = zero, c8b = zero;
         FloatVector av;
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * nr;
+            int ai = aOff + p, bi = bOff + p * nr;
             FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
-            av = FloatVector.broadcast(f, a[a4 + p]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
-            av = FloatVector.broadcast(f, a[a5 + p]); c5a = av.fma(left, c5a); c5b = av.fma(right, c5b);
-            av = FloatVector.broadcast(f, a[a6 + p]); c6a = av.fma(left, c6a); c6b = av.fma(right, c6b);
-            av = FloatVector.broadcast(f, a[a7 + p]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
-            av = FloatVector.broadcast(f, a[a8 + p]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
+            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
+            av = FloatVector.broadcast(f, a[ai + PITCH]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
+            av = FloatVector.broadcast(f, a[ai + 2 * PITCH]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
+            av = FloatVector.broadcast(f, a[ai + 3 * PITCH]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+            av = FloatVector.broadcast(f, a[ai + 4 * PITCH]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
+            av = FloatVector.broadcast(f, a[ai + 5 * PITCH]); c5a = av.fma(left, c5a); c5b = av.fma(right, c5b);
+            av = FloatVector.broadcast(f, a[ai + 6 * PITCH]); c6a = av.fma(left, c6a); c6b = av.fma(right, c6b);
+            av = FloatVector.broadcast(f, a[ai + 7 * PITCH]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
+            av = FloatVector.broadcast(f, a[ai + 8 * PITCH]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
         }
         long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
         if (add) {
