@@ -26,8 +26,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--threads", split = ",", paramLabel = "N[,N...]", description = "Thread counts to measure (default: 1,2).")
         int[] threads = {1, 2};
 
-        @Option(names = "--repeats", paramLabel = "N", description = "Timed runs per figure after warm-up (default: 10).")
-        int repeats = 10;
+        @Option(names = "--repeats", paramLabel = "N", description = "Timed runs per figure after warm-up (default: 20).")
+        int repeats = 20;
 
         @Option(names = "--openblas", paramLabel = "PATH", description = "libopenblas to compare with (default: search the usual names).")
         String openblas;
