@@ -105,8 +105,9 @@ final class Attention {
         Parallel.forEach(p.b * p.hk * p.keyBlocks, task -> {
             int bh = task / p.keyBlocks, kb = task % p.keyBlocks;
             int j0 = kb * p.bk, valid = Math.min(p.bk, p.lk - j0);
-            float[] row = new float[p.d];
-            float[] block = new float[tile];
+            Scratch sc = SCRATCH.get().fitPack(tile + p.d);
+            float[] block = sc.pack, row = sc.row;
+            Arrays.fill(block, 0, tile, 0f);
             for (int j = 0; j < valid; j++) {
                 readRow(k, bh / p.hk, bh % p.hk, j0 + j, row, 0, p.d);
                 for (int t = 0; t < p.d; t++) block[t * p.bk + j] = row[t];
@@ -122,7 +123,8 @@ final class Attention {
         Parallel.forEach(p.b * p.hk * p.keyBlocks, task -> {
             int bh = task / p.keyBlocks, kb = task % p.keyBlocks;
             int j0 = kb * p.bk, valid = Math.min(p.bk, p.lk - j0);
-            float[] block = new float[tile];
+            float[] block = SCRATCH.get().fitPack(tile).pack;
+            Arrays.fill(block, 0, tile, 0f);
             for (int j = 0; j < valid; j++) readRow(v, bh / p.hk, bh % p.hk, j0 + j, block, j * p.dvp, p.dv);
             MemorySegment.copy(block, 0, dst, F32, (long) task * tile * 4, tile);
         });
@@ -133,6 +135,15 @@ final class Attention {
     /** Per-worker tiles, reused across tasks and calls. */
     private static final class Scratch {
         float[] q = new float[0], s = new float[0], o = new float[0], rowMax = new float[0], rowSum = new float[0];
+        float[] pack = new float[0], row = new float[0];
+
+        Scratch fitPack(int n) {
+            if (pack.length < n) {
+                pack = new float[n];
+                row = new float[n];
+            }
+            return this;
+        }
 
         Scratch fit(Plan p) {
             int qn = BLOCK_Q * p.d, sn = BLOCK_Q * p.bk, on = BLOCK_Q * p.dvp;
@@ -225,51 +236,53 @@ final class Attention {
      */
     private static void softmaxStep(float[] s, int at, int visible, int bk, int r, float[] rowMax, float[] rowSum,
                                     float[] o, int dvp) {
-        float blockMax = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < visible; j++) blockMax = Math.max(blockMax, s[at + j]);
+        float blockMax = Kernels.VECTOR ? rowMaxVector(s, at, visible) : Float.NEGATIVE_INFINITY;
+        if (!Kernels.VECTOR) for (int j = 0; j < visible; j++) blockMax = Math.max(blockMax, s[at + j]);
         float newMax = Math.max(rowMax[r], blockMax);
         if (newMax == Float.NEGATIVE_INFINITY) { // nothing visible yet (causal or fully masked): contributes 0
             Arrays.fill(s, at, at + bk, 0f);
             return;
         }
-        float sum = Kernels.VECTOR ? expRowVector(s, at, visible, newMax) : expRowScalar(s, at, visible, newMax);
-        Arrays.fill(s, at + visible, at + bk, 0f);
+        float sum;
+        if (Kernels.VECTOR) {
+            // lanes past `visible` up to the vector boundary become exp(−∞) = 0, so the whole-vector sum is exact
+            int whole = Math.min(bk, Kernels.roundUp(visible, FLOATS));
+            Arrays.fill(s, at + visible, at + whole, Float.NEGATIVE_INFINITY);
+            sum = VectorMath.expSum(s, at, whole, newMax);
+            Arrays.fill(s, at + whole, at + bk, 0f);
+        } else {
+            sum = 0f;
+            for (int j = 0; j < visible; j++) {
+                float e = (float) Math.exp(s[at + j] - newMax);
+                s[at + j] = e;
+                sum += e;
+            }
+            Arrays.fill(s, at + visible, at + bk, 0f);
+        }
         if (rowMax[r] != newMax) {
             float alpha = rowMax[r] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(rowMax[r] - newMax);
             rowSum[r] *= alpha;
-            for (int c = r * dvp, e = c + dvp; c < e; c++) o[c] *= alpha;
+            int c = r * dvp, e = c + dvp;
+            if (Kernels.VECTOR) {
+                for (; c < e; c += FLOATS) FloatVector.fromArray(F, o, c).mul(alpha).intoArray(o, c);
+            } else {
+                for (; c < e; c++) o[c] *= alpha;
+            }
             rowMax[r] = newMax;
         }
         rowSum[r] += sum;
     }
 
-    private static float expRowScalar(float[] s, int at, int n, float max) {
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp(s[at + j] - max);
-            s[at + j] = e;
-            sum += e;
-        }
-        return sum;
-    }
-
-    private static float expRowVector(float[] s, int at, int n, float max) {
-        FloatVector m = FloatVector.broadcast(F, max);
-        FloatVector acc = FloatVector.zero(F);
+    private static float rowMaxVector(float[] s, int at, int n) {
         int j = 0;
-        int bound = n - n % FLOATS;
-        for (; j < bound; j += FLOATS) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, at + j).sub(m));
-            e.intoArray(s, at + j);
-            acc = acc.add(e);
+        float max = Float.NEGATIVE_INFINITY;
+        if (n >= FLOATS) {
+            FloatVector m = FloatVector.fromArray(F, s, at);
+            for (j = FLOATS; j + FLOATS <= n; j += FLOATS) m = m.max(FloatVector.fromArray(F, s, at + j));
+            max = m.reduceLanes(VectorOperators.MAX);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; j < n; j++) {
-            float e = (float) Math.exp(s[at + j] - max);
-            s[at + j] = e;
-            sum += e;
-        }
-        return sum;
+        for (; j < n; j++) max = Math.max(max, s[at + j]);
+        return max;
     }
 
     // ---------------------------------------------------------------- micro-kernels

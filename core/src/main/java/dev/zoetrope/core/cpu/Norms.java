@@ -34,10 +34,6 @@ final class Norms {
         return t.toFloatArray();
     }
 
-    private static FloatVector load(MemorySegment s, long index) {
-        return FloatVector.fromMemorySegment(F, s, index * 4, ORDER);
-    }
-
     // ---------------------------------------------------------------- row statistics
 
     /** Σ x[off .. off+n). */
@@ -49,7 +45,7 @@ final class Norms {
             while (i < bound) {
                 long blockEnd = Math.min(bound, i + BLOCK);
                 FloatVector acc = FloatVector.zero(F);
-                for (; i < blockEnd; i += FLOATS) acc = acc.add(load(s, off + i));
+                for (; i < blockEnd; i += FLOATS) acc = acc.add(FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER));
                 total += acc.reduceLanes(VectorOperators.ADD);
             }
         }
@@ -68,7 +64,7 @@ final class Norms {
                 long blockEnd = Math.min(bound, i + BLOCK);
                 FloatVector acc = FloatVector.zero(F);
                 for (; i < blockEnd; i += FLOATS) {
-                    FloatVector d = load(s, off + i).sub(m);
+                    FloatVector d = FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER).sub(m);
                     acc = d.fma(d, acc);
                 }
                 total += acc.reduceLanes(VectorOperators.ADD);
@@ -91,7 +87,7 @@ final class Norms {
                 long blockEnd = Math.min(bound, i + BLOCK);
                 FloatVector acc = FloatVector.zero(F);
                 for (; i < blockEnd; i += FLOATS) {
-                    FloatVector v = load(s, off + i);
+                    FloatVector v = FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER);
                     acc = v.fma(v, acc);
                 }
                 total += acc.reduceLanes(VectorOperators.ADD);
@@ -104,15 +100,34 @@ final class Norms {
         return total;
     }
 
-    /** out[i] = x[i]·scale + shift. */
-    private static void scaleShift(MemorySegment xs, long xo, MemorySegment os, long oo, long n, float scale, float shift) {
+    /**
+     * out[i] = ((x[i] − meanHi) − meanLo)·scale + shift, the mean split into two floats: x − mean is then
+     * nearly exact even when the mean is large against the spread (x·scale + shift would cancel there).
+     */
+    private static void normalize(MemorySegment xs, long xo, MemorySegment os, long oo, long n, double mean, float scale, float shift) {
+        float hi = (float) mean, lo = (float) (mean - hi);
         long i = 0;
         if (Kernels.VECTOR) {
             long bound = n - n % FLOATS;
             FloatVector sc = FloatVector.broadcast(F, scale), sh = FloatVector.broadcast(F, shift);
-            for (; i < bound; i += FLOATS) load(xs, xo + i).fma(sc, sh).intoMemorySegment(os, (oo + i) * 4, ORDER);
+            for (; i < bound; i += FLOATS) {
+                FloatVector.fromMemorySegment(F, xs, (xo + i) * 4, ORDER).sub(hi).sub(lo).fma(sc, sh)
+                        .intoMemorySegment(os, (oo + i) * 4, ORDER);
+            }
         }
-        for (; i < n; i++) os.setAtIndex(F32, oo + i, xs.getAtIndex(F32, xo + i) * scale + shift);
+        for (; i < n; i++) os.setAtIndex(F32, oo + i, (xs.getAtIndex(F32, xo + i) - hi - lo) * scale + shift);
+    }
+
+    /** out[i] = x[i]·scale. */
+    private static void scale(MemorySegment xs, long xo, MemorySegment os, long oo, long n, float scale) {
+        long i = 0;
+        if (Kernels.VECTOR) {
+            long bound = n - n % FLOATS;
+            for (; i < bound; i += FLOATS) {
+                FloatVector.fromMemorySegment(F, xs, (xo + i) * 4, ORDER).mul(scale).intoMemorySegment(os, (oo + i) * 4, ORDER);
+            }
+        }
+        for (; i < n; i++) os.setAtIndex(F32, oo + i, xs.getAtIndex(F32, xo + i) * scale);
     }
 
     // ---------------------------------------------------------------- group norm
@@ -143,9 +158,8 @@ final class Norms {
             for (int ch = 0; ch < cg; ch++) {
                 int channel = g * cg + ch;
                 float scale = (float) (rstd * (w == null ? 1f : w[channel]));
-                float shift = (float) ((b == null ? 0f : b[channel]) - mean * scale);
                 long cb = base + (long) ch * spatial;
-                scaleShift(xs, xo + cb, os, cb, spatial, scale, shift);
+                normalize(xs, xo + cb, os, cb, spatial, mean, scale, b == null ? 0f : b[channel]);
             }
         });
         return out;
@@ -172,29 +186,28 @@ final class Norms {
                 double mean = sum(xs, xo + base, d) / d;
                 double var = sumSquaredDeviation(xs, xo + base, d, mean) / d;
                 float rstd = (float) (1.0 / Math.sqrt(var + eps));
-                float shift = (float) (-mean * rstd);
-                affineRow(xs, xo + base, os, base, d, rstd, shift, w, b);
+                normalizeRow(xs, xo + base, os, base, d, mean, rstd, w, b);
             }
         });
         return out;
     }
 
-    /** out = (x·scale + shift)·w + b per element of a row (w, b optional). */
-    private static void affineRow(MemorySegment xs, long xo, MemorySegment os, long oo, int d, float scale, float shift,
-                                  float[] w, float[] b) {
+    /** out = ((x − meanHi) − meanLo)·rstd·w + b per element of a row (w, b optional); see {@link #normalize}. */
+    private static void normalizeRow(MemorySegment xs, long xo, MemorySegment os, long oo, int d, double mean, float rstd,
+                                     float[] w, float[] b) {
+        float hi = (float) mean, lo = (float) (mean - hi);
         int i = 0;
         if (Kernels.VECTOR) {
             int bound = d - d % FLOATS;
-            FloatVector sc = FloatVector.broadcast(F, scale), sh = FloatVector.broadcast(F, shift);
             for (; i < bound; i += FLOATS) {
-                FloatVector v = load(xs, xo + i).fma(sc, sh);
+                FloatVector v = FloatVector.fromMemorySegment(F, xs, (xo + i) * 4, ORDER).sub(hi).sub(lo).mul(rstd);
                 if (w != null) v = v.mul(FloatVector.fromArray(F, w, i));
                 if (b != null) v = v.add(FloatVector.fromArray(F, b, i));
                 v.intoMemorySegment(os, (oo + i) * 4, ORDER);
             }
         }
         for (; i < d; i++) {
-            float v = xs.getAtIndex(F32, xo + i) * scale + shift;
+            float v = (xs.getAtIndex(F32, xo + i) - hi - lo) * rstd;
             if (w != null) v *= w[i];
             if (b != null) v += b[i];
             os.setAtIndex(F32, oo + i, v);
@@ -224,7 +237,7 @@ final class Norms {
                 if (Kernels.VECTOR) {
                     int bound = d - d % FLOATS;
                     for (; i < bound; i += FLOATS) {
-                        FloatVector v = load(xs, xo + base + i).mul(rstd);
+                        FloatVector v = FloatVector.fromMemorySegment(F, xs, (xo + base + i) * 4, ORDER).mul(rstd);
                         if (w != null) v = v.mul(FloatVector.fromArray(F, w, i));
                         v.intoMemorySegment(os, (base + i) * 4, ORDER);
                     }
@@ -261,8 +274,7 @@ final class Norms {
     static void softmaxRow(MemorySegment xs, long xo, MemorySegment os, long oo, int d) {
         float max = max(xs, xo, d);
         double total = expShifted(xs, xo, os, oo, d, max);
-        float inv = (float) (1.0 / total);
-        scaleShift(os, oo, os, oo, d, inv, 0f);
+        scale(os, oo, os, oo, d, (float) (1.0 / total));
     }
 
     /** Largest element (NaN if any is NaN). */
@@ -272,29 +284,38 @@ final class Norms {
         if (Kernels.VECTOR && n >= FLOATS) {
             int bound = n - n % FLOATS;
             FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (; i < bound; i += FLOATS) acc = acc.max(load(s, off + i));
+            for (; i < bound; i += FLOATS) acc = acc.max(FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER));
             max = acc.reduceLanes(VectorOperators.MAX);
         }
         for (; i < n; i++) max = Math.max(max, s.getAtIndex(F32, off + i));
         return max;
     }
 
-    /** out = exp(x − shift); returns Σ out. */
+    /** Elements per staging chunk for the vector exp. */
+    private static final int CHUNK = 1024;
+    private static final ThreadLocal<float[]> STAGING = ThreadLocal.withInitial(() -> new float[CHUNK]);
+
+    /** out = exp(x − shift); returns Σ out. The vector path stages chunks in a float[] for {@link VectorMath#exp}. */
     private static double expShifted(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float shift) {
         double total = 0;
         int i = 0;
         if (Kernels.VECTOR) {
+            float[] buf = STAGING.get();
             int bound = n - n % FLOATS;
             FloatVector sh = FloatVector.broadcast(F, shift);
             while (i < bound) {
-                int blockEnd = Math.min(bound, i + BLOCK);
-                FloatVector acc = FloatVector.zero(F);
-                for (; i < blockEnd; i += FLOATS) {
-                    FloatVector e = VectorMath.exp(load(xs, xo + i).sub(sh));
-                    e.intoMemorySegment(os, (oo + i) * 4, ORDER);
-                    acc = acc.add(e);
+                int len = Math.min(CHUNK, bound - i);
+                for (int j = 0; j < len; j += FLOATS) {
+                    FloatVector.fromMemorySegment(F, xs, (xo + i + j) * 4, ORDER).sub(sh).intoArray(buf, j);
                 }
-                total += acc.reduceLanes(VectorOperators.ADD);
+                VectorMath.exp(buf, 0, len);
+                for (int j = 0; j < len; j += BLOCK) { // float lanes per block, blocks added in double
+                    FloatVector acc = FloatVector.zero(F);
+                    for (int k = j, e = Math.min(len, j + BLOCK); k < e; k += FLOATS) acc = acc.add(FloatVector.fromArray(F, buf, k));
+                    total += acc.reduceLanes(VectorOperators.ADD);
+                }
+                MemorySegment.copy(buf, 0, os, F32, (oo + i) * 4, len);
+                i += len;
             }
         }
         for (; i < n; i++) {
