@@ -232,7 +232,7 @@ final class Structure {
                     if (Kernels.VECTOR && size == k && i + FLOATS <= d) {
                         // the heap's weakest entry; a vector with every lane strictly below it changes nothing
                         FloatVector v = FloatVector.fromMemorySegment(F, s, (base + i) * 4, ORDER);
-                        if (!v.compare(VectorOperators.GE, heapV[0]).or(v.test(VectorOperators.IS_NAN)).anyTrue()) {
+                        if (!v.compare(VectorOperators.GE, heapV[0]).or(v.compare(VectorOperators.NE, v)).anyTrue()) { // NE: NaN
                             i += FLOATS;
                             continue;
                         }
@@ -319,8 +319,9 @@ final class Structure {
         MemorySegment s = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / Math.max(1, d)), (r0, r1) -> {
+            float[] lanes = new float[FLOATS];
             for (long r = r0; r < r1; r++) {
-                double sum = Norms.sum(s, xo + r * d, d);
+                double sum = Norms.sum(s, xo + r * d, d, lanes);
                 os.setAtIndex(F32, r, (float) (mean ? sum / d : sum));
             }
         });

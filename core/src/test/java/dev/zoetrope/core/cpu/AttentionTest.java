@@ -132,6 +132,17 @@ class AttentionTest {
         check("MQA", 1, 6, 1, 3, 140, 16, 8, null, true);
     }
 
+    /** Fewer than 8 query rows take the unpacked path, which splits long key ranges into chunks merged in order. */
+    @Test
+    void fewQueriesOverSeveralKeyChunks() {
+        int lk = 2 * Attention.KEY_CHUNK + 77;
+        check("decode, 3 chunks, GQA", 2, 6, 2, 1, lk, 64, 64, null, true);
+        check("speculative rows, mask", 1, 4, 2, 5, lk, 24, 20, TestData.random(rnd, 2f, 1, 4, 5, lk), true);
+        float[] pad = new float[lk];
+        java.util.Arrays.fill(pad, 0, Attention.KEY_CHUNK + 3, Float.NEGATIVE_INFINITY); // whole first chunk masked
+        check("masked chunk", 1, 2, 1, 2, lk, 16, 16, Tensor.of(pad, 1, 1, 1, lk), false);
+    }
+
     @Test
     void halfPrecisionKeysAndValues() {
         Tensor q = TestData.random(rnd, 1f, 1, 2, 17, 32);
