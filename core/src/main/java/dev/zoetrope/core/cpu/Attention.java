@@ -23,19 +23,22 @@ import static dev.zoetrope.core.cpu.Kernels.ORDER;
  * <p>Before the tasks run, K is packed transposed per key block ([D][BLOCK_K], so the score micro-kernel
  * loads consecutive keys as vectors) and V is packed with rows padded to whole vectors; both in F32, which
  * also widens F16/BF16 inputs and resolves any strides once. The micro-kernels are register-blocked 4 rows
- * × 2 vectors. Each task's arithmetic is fixed by the problem size, so results do not depend on the thread
- * count.
+ * × 2 vectors. With fewer than {@value #FEW_QUERIES} query rows (decode steps) packing would cost more than
+ * it saves, and {@link #fewQueries} reads K and V in place instead. Each task's arithmetic is fixed by the
+ * problem size, so results do not depend on the thread count.
  */
 final class Attention {
     private Attention() {
     }
 
+    /** Query rows per task. */
     static final int BLOCK_Q = 64;
-    /** Fewer query rows than this (decode steps) skip the packing, which would cost more than it saves. */
-    static final int FEW_QUERIES = 8;
-    static final int BLOCK_K = 128;
+    /** Keys per block (fewer when the whole sequence is shorter). */
+    static final int BLOCK_K = 256;
     /** Rows per register block in the micro-kernels. */
     private static final int ROWS = 4;
+    /** Fewer query rows than this take the unpacked path. */
+    static final int FEW_QUERIES = 8;
 
     static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, float scale) {
         Kernels.requireFloat(q, "attention query");
