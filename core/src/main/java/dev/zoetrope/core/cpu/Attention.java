@@ -47,7 +47,8 @@ final class Attention {
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || q.dim(0) != k.dim(0) || k.dim(0) != v.dim(0)
                 || q.dim(3) != k.dim(3) || k.dim(1) != v.dim(1) || k.dim(2) != v.dim(2) || k.dim(1) == 0
                 || q.dim(1) % k.dim(1) != 0) {
-            throw Kernels.shapeError("attention", "q[B, H, Lq, D], k[B, Hk, Lk, D], v[B, Hk, Lk, Dv] with H a multiple of Hk", q, k, v);
+            throw Kernels.shapeError("attention",
+                    "q[B, H, Lq, D], k[B, Hk, Lk, D], v[B, Hk, Lk, Dv] with H a multiple of Hk", q, k, v);
         }
         int b = q.dim(0), h = q.dim(1), lq = q.dim(2), d = q.dim(3);
         int hk = k.dim(1), lk = k.dim(2), dv = v.dim(3);
@@ -408,7 +409,8 @@ final class Attention {
                 boolean pair = c + 2 * FLOATS <= dv;
                 int r = 0;
                 for (; r + 4 <= rows; r += 4) {
-                    FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                    FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00;
+                    FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
                     int p0 = r * stride;
                     for (int j = 0; j < n; j++) {
                         long at = (base + j * rowStride + c) * 4;

@@ -107,7 +107,8 @@ final class Norms {
      * out[i] = ((x[i] − meanHi) − meanLo)·scale + shift, the mean split into two floats: x − mean is then
      * nearly exact even when the mean is large against the spread (x·scale + shift would cancel there).
      */
-    private static void normalize(MemorySegment xs, long xo, MemorySegment os, long oo, long n, double mean, float scale, float shift) {
+    private static void normalize(MemorySegment xs, long xo, MemorySegment os, long oo, long n, double mean, float scale,
+                                  float shift) {
         float hi = (float) mean, lo = (float) (mean - hi);
         long i = 0;
         if (Kernels.VECTOR) {
@@ -318,7 +319,9 @@ final class Norms {
                 VectorMath.exp(buf, 0, len);
                 for (int j = 0; j < len; j += BLOCK) { // float lanes per block, blocks added in double
                     FloatVector acc = FloatVector.zero(F);
-                    for (int k = j, e = Math.min(len, j + BLOCK); k < e; k += FLOATS) acc = acc.add(FloatVector.fromArray(F, buf, k));
+                    for (int k = j, e = Math.min(len, j + BLOCK); k < e; k += FLOATS) {
+                        acc = acc.add(FloatVector.fromArray(F, buf, k));
+                    }
                     acc.intoArray(lanes, 0);
                 total += Kernels.sumLanes(lanes);
                 }

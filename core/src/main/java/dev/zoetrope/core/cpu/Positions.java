@@ -75,7 +75,8 @@ final class Positions {
     }
 
     /** out = x·cos + rotate_half(x)·sin on one contiguous row (products rounded before the sum, as torch). */
-    private static void rotate(MemorySegment xs, long in, MemorySegment os, long o, int half, float[] cos, float[] sin, int table) {
+    private static void rotate(MemorySegment xs, long in, MemorySegment os, long o, int half, float[] cos, float[] sin,
+                               int table) {
         int i = 0;
         if (Kernels.VECTOR) {
             int bound = half - half % FLOATS;

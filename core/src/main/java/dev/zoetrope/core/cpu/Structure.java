@@ -192,7 +192,8 @@ final class Structure {
         if (Kernels.VECTOR && !nan) {
             int bound = d - d % FLOATS;
             for (; i < bound; i += FLOATS) {
-                VectorMask<Float> hit = FloatVector.fromMemorySegment(F, s, (base + i) * 4, ORDER).compare(VectorOperators.EQ, max);
+                VectorMask<Float> hit = FloatVector.fromMemorySegment(F, s, (base + i) * 4, ORDER)
+                        .compare(VectorOperators.EQ, max);
                 if (hit.anyTrue()) return i + hit.firstTrue();
             }
         }

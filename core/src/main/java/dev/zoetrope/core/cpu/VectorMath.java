@@ -269,11 +269,13 @@ final class VectorMath {
      */
     private static void trig(float[] a, int from, int n, int shift) {
         FloatVector twoOverPi = FloatVector.broadcast(F, TWO_OVER_PI), magic = FloatVector.broadcast(F, ROUND_MAGIC);
-        FloatVector p1 = FloatVector.broadcast(F, -PIO2_1), p2 = FloatVector.broadcast(F, -PIO2_2), p3 = FloatVector.broadcast(F, -PIO2_3);
+        FloatVector p1 = FloatVector.broadcast(F, -PIO2_1), p2 = FloatVector.broadcast(F, -PIO2_2);
+        FloatVector p3 = FloatVector.broadcast(F, -PIO2_3);
         FloatVector s3 = FloatVector.broadcast(F, 1f / 362880), s2 = FloatVector.broadcast(F, -1f / 5040),
                 s1 = FloatVector.broadcast(F, 1f / 120), s0 = FloatVector.broadcast(F, -1f / 6);
         FloatVector c4 = FloatVector.broadcast(F, -1f / 3628800), c3 = FloatVector.broadcast(F, 1f / 40320),
-                c2 = FloatVector.broadcast(F, -1f / 720), c1 = FloatVector.broadcast(F, 1f / 24), c0 = FloatVector.broadcast(F, -0.5f);
+                c2 = FloatVector.broadcast(F, -1f / 720), c1 = FloatVector.broadcast(F, 1f / 24);
+        FloatVector c0 = FloatVector.broadcast(F, -0.5f);
         FloatVector one = FloatVector.broadcast(F, 1f);
         for (int i = from, end = from + n; i < end; i += FLOATS) {
             FloatVector x = FloatVector.fromArray(F, a, i);
