@@ -66,7 +66,11 @@ final class Attention {
             }
         }
         if (lq < FEW_QUERIES) {
-            fewQueries(q, rowsF32(k), rowsF32(v), m, out, b, h, hk, lq, lk, d, dv, causal, scale);
+            Tensor kr = rowsF32(k), vr = rowsF32(v);
+            fewQueries(q, kr, vr, m, out, b, h, hk, lq, lk, d, dv, causal, scale);
+            Kernels.release(kr, k);
+            Kernels.release(vr, v);
+            if (m != null) Kernels.release(m, mask);
             return out;
         }
         Plan plan = Plan.of(b, h, hk, lq, lk, d, dv, causal, scale);
@@ -80,6 +84,7 @@ final class Attention {
             kt.close();
             vp.close();
         }
+        if (m != null) Kernels.release(m, mask);
         return out;
     }
 

@@ -148,6 +148,8 @@ final class Elementwise {
             if (Kernels.VECTOR) binaryVector(op, os, o, as, ia, sa, bs, ib, sb, len);
             else binaryScalar(op, os, o, as, ia, sa, bs, ib, sb, len);
         });
+        Kernels.release(av, a);
+        Kernels.release(bv, b);
         return out;
     }
 
@@ -224,6 +226,8 @@ final class Elementwise {
                 os.setAtIndex(F32, o + i, alpha * as.getAtIndex(F32, ia + i * sa) + beta * bs.getAtIndex(F32, ib + i * sb));
             }
         });
+        Kernels.release(av, a);
+        Kernels.release(bv, b);
         return out;
     }
 
@@ -272,6 +276,7 @@ final class Elementwise {
             int done = Kernels.VECTOR && sa == 1 && len >= FLOATS ? mapVector(fn, xs, ia, os, o, len, p, q) : 0;
             for (int i = done; i < len; i++) os.setAtIndex(F32, o + i, apply(fn, xs.getAtIndex(F32, ia + i * sa), p, q));
         });
+        Kernels.release(x, a);
         return out;
     }
 

@@ -50,6 +50,14 @@ public final class Kernels {
         return sum;
     }
 
+    /**
+     * Releases a kernel's temporary copy (a conversion or contiguous copy of {@code source}) right away instead
+     * of leaving it to the caller's scope; does nothing when {@code temp} shares the source's memory.
+     */
+    static void release(Tensor temp, Tensor source) {
+        if (temp != null && temp.storage() != source.storage()) temp.close();
+    }
+
     /** Rounds n up to a multiple of m. */
     static int roundUp(int n, int m) {
         return (n + m - 1) / m * m;

@@ -167,6 +167,7 @@ final class Norms {
                 normalize(xs, xo + cb, os, cb, spatial, mean, scale, b == null ? 0f : b[channel]);
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -195,6 +196,7 @@ final class Norms {
                 normalizeRow(xs, xo + base, os, base, d, mean, rstd, w, b);
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -256,6 +258,7 @@ final class Norms {
                 }
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -276,6 +279,7 @@ final class Norms {
             float[] lanes = new float[FLOATS];
             for (long r = r0; r < r1; r++) softmaxRow(xs, xo + r * d, os, r * d, d, lanes);
         });
+        Kernels.release(xc, x);
         return out;
     }
 

@@ -71,6 +71,7 @@ final class Positions {
                 }
             }
         });
+        Kernels.release(xs, x);
         return out;
     }
 

@@ -52,6 +52,7 @@ final class Resample {
                         (long) plane * outH * outW, outH, outW, ty, tx));
             }
         }
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -245,6 +246,7 @@ final class Resample {
                 MemorySegment.copy(line, 0, os, F32, (ob + (long) oy * ow) * 4, ow);
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 }

@@ -136,6 +136,7 @@ final class Structure {
         Parallel.forRange(idx.length, Math.max(1, ROW_GRAIN / Math.max(1, d)), (i0, i1) -> {
             for (long i = i0; i < i1; i++) widenRow(ws, type, wo + idx[(int) i] * rowStride, os, i * d, d);
         });
+        Kernels.release(table, weight);
         return out;
     }
 
@@ -182,6 +183,7 @@ final class Structure {
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / d), (r0, r1) -> {
             for (long r = r0; r < r1; r++) os.setAtIndex(Kernels.I64, r, argmaxRow(s, xo + r * d, d));
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -260,6 +262,7 @@ final class Structure {
                 }
             }
         });
+        Kernels.release(xc, x);
         return new Tensor[] {values, indices};
     }
 
@@ -326,6 +329,7 @@ final class Structure {
                 os.setAtIndex(F32, r, (float) (mean ? sum / d : sum));
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 }

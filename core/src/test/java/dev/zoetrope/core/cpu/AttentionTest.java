@@ -103,6 +103,7 @@ class AttentionTest {
         check("head dim 16", 1, 2, 2, 130, 257, 16, 16, null, false);
         check("head dim 64, Dv 24", 1, 2, 2, 5, 77, 64, 24, null, false);
         check("head dim 3", 1, 1, 1, 9, 10, 3, 5, null, false);
+        check("VAE mid-block: one head of 512", 1, 1, 1, 70, 90, 512, 512, null, false);
     }
 
     @Test
