@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
         description = "Zoetrope: open generative vision models on the JVM.",
         subcommands = {
                 InspectCommand.class,
+                ChatCommand.class,
+                PullCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Zoe implements Runnable {

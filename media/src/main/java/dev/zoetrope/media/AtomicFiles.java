@@ -1,0 +1,86 @@
+package dev.zoetrope.media;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Writes a file so that readers never see it half-written: the content goes to a temporary file in the
+ * target's directory (same file system, so the final move is a rename), which then replaces the target.
+ * On any failure the temporary file is deleted and the target is left as it was.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {
+    }
+
+    /** Receives the temporary path to fill. */
+    @FunctionalInterface
+    public interface Writer {
+        void writeTo(Path temporary) throws IOException;
+    }
+
+    /** Fills a temporary file with {@code writer} and moves it over {@code target}. */
+    public static void write(Path target, Writer writer) throws IOException {
+        Pending pending = begin(target);
+        try {
+            writer.writeTo(pending.temporary());
+            pending.commit();
+        } finally {
+            pending.abort();
+        }
+    }
+
+    /** Creates the temporary file for {@code target}; the caller fills it, then commits or aborts. */
+    public static Pending begin(Path target) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path dir = absolute.getParent();
+        if (dir == null) throw new IOException("no directory for output file " + target);
+        if (!Files.isDirectory(dir)) throw new IOException("output directory does not exist: " + dir + " (writing " + target + ")");
+        String name = absolute.getFileName().toString();
+        // Keep the extension last: some writers (FFmpeg) pick the container from it.
+        int dot = name.lastIndexOf('.');
+        String suffix = dot > 0 ? name.substring(dot) : ".tmp";
+        Path tmp = Files.createTempFile(dir, "." + (dot > 0 ? name.substring(0, dot) : name) + ".partial-", suffix);
+        return new Pending(absolute, tmp);
+    }
+
+    /** A temporary file waiting to replace its target. */
+    public static final class Pending {
+        private final Path target;
+        private final Path temporary;
+        private boolean finished;
+
+        private Pending(Path target, Path temporary) {
+            this.target = target;
+            this.temporary = temporary;
+        }
+
+        public Path temporary() {
+            return temporary;
+        }
+
+        public Path target() {
+            return target;
+        }
+
+        /** Moves the temporary file over the target (atomically where the file system can). */
+        public void commit() throws IOException {
+            if (finished) throw new IllegalStateException("already " + (Files.exists(temporary) ? "aborted" : "committed") + ": " + target);
+            try {
+                Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            finished = true;
+        }
+
+        /** Deletes the temporary file unless committed; safe to call more than once. */
+        public void abort() throws IOException {
+            if (finished) return;
+            finished = true;
+            Files.deleteIfExists(temporary);
+        }
+    }
+}
