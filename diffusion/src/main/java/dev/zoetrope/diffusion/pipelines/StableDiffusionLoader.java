@@ -1,0 +1,223 @@
+package dev.zoetrope.diffusion.pipelines;
+
+import dev.zoetrope.core.CheckpointException;
+import dev.zoetrope.core.Json;
+import dev.zoetrope.diffusion.schedulers.SchedulerConfig;
+import dev.zoetrope.diffusion.schedulers.SchedulerType;
+import dev.zoetrope.diffusion.schedulers.Schedulers;
+import dev.zoetrope.models.clip.ClipTextModel;
+import dev.zoetrope.models.ldm.LdmCheckpoint;
+import dev.zoetrope.models.nn.Configs;
+import dev.zoetrope.models.tokenizer.ClipTokenizer;
+import dev.zoetrope.models.unet.UNet2DConditionModel;
+import dev.zoetrope.models.vae.AutoencoderKL;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Builds a {@link StableDiffusion} from what users have on disk:
+ * <ul>
+ *   <li>a diffusers folder ({@code model_index.json} naming tokenizer, text_encoder, unet, vae and scheduler, each
+ *       in its own sub-folder, as {@code save_pretrained} writes it and the Hugging Face hub serves it);</li>
+ *   <li>a single-file checkpoint with the original LDM tensor names ({@code .safetensors}, e.g. from model sharing
+ *       sites), through {@link LdmCheckpoint}. Such a file carries no tokenizer and no scheduler config: the
+ *       tokenizer comes from {@link SingleFileOptions#tokenizerDir()} (or a {@code tokenizer/} folder beside the
+ *       file); the scheduler config from {@link SingleFileOptions#schedulerConfig()} or, as diffusers'
+ *       {@code from_single_file} does by fetching the reference repository's config, the built-in config of
+ *       stable-diffusion-v1-5 (PNDM, ε-prediction) for SD 1.x and of stable-diffusion-2-1 (DDIM, v-prediction, 768
+ *       px) for SD 2.x (inpainting files: the 1.5 config).</li>
+ * </ul>
+ * Every missing piece is reported naming the component and the path that was expected.
+ */
+public final class StableDiffusionLoader {
+    /** The components a Stable Diffusion folder must have (model_index.json keys = sub-folder names). */
+    static final List<String> COMPONENTS = List.of("tokenizer", "text_encoder", "unet", "vae", "scheduler");
+
+    private static final Set<String> TEXT_ENCODER_CLASSES = Set.of("CLIPTextModel", "CLIPTextModelWithProjection");
+    private static final Set<String> TOKENIZER_CLASSES = Set.of("CLIPTokenizer", "CLIPTokenizerFast");
+
+    /**
+     * What a single-file checkpoint lacks.
+     *
+     * @param tokenizerDir    a CLIP tokenizer folder (vocab.json + merges.txt, or tokenizer.json), e.g. the
+     *                        {@code tokenizer/} folder of stable-diffusion-v1-5; null = a {@code tokenizer/} folder
+     *                        next to the checkpoint
+     * @param schedulerConfig a scheduler_config.json (or a folder holding one); null = the built-in default
+     */
+    public record SingleFileOptions(Path tokenizerDir, Path schedulerConfig) {
+        public static SingleFileOptions defaults() {
+            return new SingleFileOptions(null, null);
+        }
+    }
+
+    private StableDiffusionLoader() {
+    }
+
+    /** A diffusers folder, or a single-file {@code .safetensors} checkpoint with default options. */
+    public static StableDiffusion load(Path path) {
+        return load(path, SingleFileOptions.defaults());
+    }
+
+    /** A diffusers folder, or a single-file checkpoint with the given options. */
+    public static StableDiffusion load(Path path, SingleFileOptions singleFile) {
+        if (Files.isDirectory(path)) return fromDiffusersFolder(path);
+        if (Files.isRegularFile(path)) return fromSingleFile(path, singleFile);
+        throw new CheckpointException(path + ": no such model folder or checkpoint file");
+    }
+
+    // ---------------------------------------------------------------- diffusers folder
+
+    /** A diffusers pipeline folder. */
+    public static StableDiffusion fromDiffusersFolder(Path dir) {
+        Path indexFile = dir.resolve("model_index.json");
+        if (!Files.isRegularFile(indexFile)) {
+            throw new CheckpointException(dir + ": not a diffusers model folder (model_index.json not found)");
+        }
+        Json.Obj index = Configs.read(indexFile);
+        for (String component : COMPONENTS) {
+            String cls = componentClass(index, indexFile, component);
+            Path folder = dir.resolve(component);
+            if (!Files.isDirectory(folder)) {
+                throw new CheckpointException(folder + ": folder of component '" + component + "' (" + cls
+                        + ", listed in model_index.json) is missing");
+            }
+            if (component.equals("text_encoder") && !TEXT_ENCODER_CLASSES.contains(cls)) throw unsupported(indexFile, component, cls);
+            if (component.equals("tokenizer") && !TOKENIZER_CLASSES.contains(cls)) throw unsupported(indexFile, component, cls);
+            if (component.equals("unet") && !cls.equals("UNet2DConditionModel")) throw unsupported(indexFile, component, cls);
+            if (component.equals("vae") && !cls.equals("AutoencoderKL")) throw unsupported(indexFile, component, cls);
+        }
+        SchedulerConfig scheduler = schedulerConfig(dir.resolve("scheduler").resolve("scheduler_config.json"));
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            ClipTokenizer tokenizer = track(opened, ClipTokenizer.load(dir.resolve("tokenizer")));
+            ClipTextModel textEncoder = track(opened, ClipTextModel.load(dir.resolve("text_encoder")));
+            UNet2DConditionModel unet = track(opened, UNet2DConditionModel.load(dir.resolve("unet")));
+            AutoencoderKL vae = track(opened, AutoencoderKL.load(dir.resolve("vae")));
+            return new StableDiffusion(name(dir), tokenizer, textEncoder, unet, vae, scheduler, 0, reversed(opened));
+        } catch (RuntimeException e) {
+            closeQuietly(opened, e);
+            throw e;
+        }
+    }
+
+    /** The class a model_index.json entry ["library", "Class"] names; an error when absent or null. */
+    private static String componentClass(Json.Obj index, Path indexFile, String component) {
+        Object entry = index.raw(component);
+        if (entry instanceof List<?> list && list.size() == 2 && list.get(1) instanceof String cls) return cls;
+        String found = entry == null ? "no entry" : entry == Json.NULL || entry instanceof List<?> l && l.contains(Json.NULL)
+                ? "null" : Json.write(entry);
+        throw new CheckpointException(indexFile + ": component '" + component + "' is missing (" + found
+                + "); Stable Diffusion needs " + String.join(", ", COMPONENTS));
+    }
+
+    private static CheckpointException unsupported(Path indexFile, String component, String cls) {
+        return new CheckpointException(indexFile + ": component '" + component + "' is a " + cls
+                + ", which this Stable Diffusion pipeline does not support");
+    }
+
+    /**
+     * The model's scheduler config resolved for its own class; for a class not implemented here, its settings
+     * resolved for DDIM, so the betas still carry over when the user names a scheduler (the default then fails
+     * with the list of names).
+     */
+    private static SchedulerConfig schedulerConfig(Path file) {
+        if (!Files.isRegularFile(file)) throw new CheckpointException(file + ": scheduler config not found");
+        Json.Obj json = Configs.read(file);
+        String cls = json.string("_class_name", null);
+        return cls != null && SchedulerType.forClassName(cls) != null
+                ? SchedulerConfig.load(file) : SchedulerConfig.load(file, SchedulerType.DDIM);
+    }
+
+    // ---------------------------------------------------------------- single file
+
+    /** A single-file LDM checkpoint. */
+    public static StableDiffusion fromSingleFile(Path file, SingleFileOptions options) {
+        LdmCheckpoint checkpoint = LdmCheckpoint.open(file);
+        List<AutoCloseable> opened = new ArrayList<>();
+        opened.add(checkpoint);
+        try {
+            if (checkpoint.textEncoderLayout() == LdmCheckpoint.TextEncoderLayout.NONE) {
+                throw new CheckpointException(file + ": this checkpoint has no text encoder (cond_stage_model.*); "
+                        + "use a complete Stable Diffusion checkpoint or a diffusers folder");
+            }
+            boolean sd2 = checkpoint.textEncoderLayout() == LdmCheckpoint.TextEncoderLayout.OPEN_CLIP;
+            Path tokenizerDir = options.tokenizerDir() != null ? options.tokenizerDir() : siblingTokenizer(file, sd2);
+            ClipTextModel textEncoder = checkpoint.textEncoder();
+            UNet2DConditionModel unet = checkpoint.unet();
+            AutoencoderKL vae = checkpoint.vae();
+            boolean inpainting = unet.config().inChannels() != vae.config().latentChannels();
+            SchedulerConfig scheduler = options.schedulerConfig() != null
+                    ? schedulerConfig(Schedulers.configFile(options.schedulerConfig()))
+                    : builtInSchedulerConfig(sd2 && !inpainting ? "sd2" : "sd1");
+            ClipTokenizer tokenizer = track(opened, ClipTokenizer.load(tokenizerDir));
+            // diffusers' from_single_file: 768 px for SD 2.x (v-prediction), 512 otherwise
+            int defaultSize = sd2 && !inpainting ? 768 : 512;
+            return new StableDiffusion(name(file), tokenizer, textEncoder, unet, vae, scheduler, defaultSize,
+                    reversed(opened));
+        } catch (RuntimeException e) {
+            closeQuietly(opened, e);
+            throw e;
+        }
+    }
+
+    private static Path siblingTokenizer(Path file, boolean sd2) {
+        Path parent = file.toAbsolutePath().getParent();
+        Path candidate = parent == null ? null : parent.resolve("tokenizer");
+        if (candidate != null && Files.isDirectory(candidate)) return candidate;
+        throw new CheckpointException(file + ": a single-file checkpoint carries no tokenizer; give a CLIP tokenizer "
+                + "folder (vocab.json + merges.txt), e.g. the tokenizer/ folder of "
+                + (sd2 ? "stabilityai/stable-diffusion-2-1" : "stable-diffusion-v1-5/stable-diffusion-v1-5")
+                + ", or put one at " + (candidate == null ? "tokenizer/ beside the file" : candidate));
+    }
+
+    static SchedulerConfig builtInSchedulerConfig(String which) {
+        String resource = which + "-scheduler_config.json";
+        try (InputStream in = StableDiffusionLoader.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IllegalStateException("missing resource " + resource);
+            Map<String, Object> explicit = Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            SchedulerType type = SchedulerType.forClassName((String) explicit.get("_class_name"));
+            return SchedulerConfig.of(explicit, type);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static String name(Path path) {
+        Path n = path.toAbsolutePath().normalize().getFileName();
+        String s = n == null ? path.toString() : n.toString();
+        return s.endsWith(".safetensors") ? s.substring(0, s.length() - ".safetensors".length()) : s;
+    }
+
+    private static <T extends AutoCloseable> T track(List<AutoCloseable> opened, T resource) {
+        opened.add(resource);
+        return resource;
+    }
+
+    private static List<AutoCloseable> reversed(List<AutoCloseable> opened) {
+        List<AutoCloseable> r = new ArrayList<>(opened);
+        Collections.reverse(r);
+        return r;
+    }
+
+    private static void closeQuietly(List<AutoCloseable> opened, RuntimeException cause) {
+        for (AutoCloseable c : reversed(opened)) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                cause.addSuppressed(e);
+            }
+        }
+    }
+}
