@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 Txt2ImgCommand.class,
                 Img2ImgCommand.class,
                 InpaintCommand.class,
+                ChatCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Zoe implements Runnable {

@@ -72,6 +72,11 @@ public interface Weights extends AutoCloseable {
             }
 
             @Override
+            public Tensor get(String name, int... expectedShape) {
+                return outer.get(prefix + name, expectedShape);   // errors name the full checkpoint key
+            }
+
+            @Override
             public Path source() {
                 return outer.source();
             }

@@ -2,6 +2,7 @@ package dev.zoetrope.diffusion.schedulers;
 
 import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 
 import static dev.zoetrope.diffusion.schedulers.TensorMath.div;
 
@@ -15,11 +16,7 @@ public final class DDIMScheduler extends AlphaProductScheduler {
     private boolean useClippedModelOutput;
 
     public DDIMScheduler(SchedulerConfig config) {
-        super(requireType(config), true);
-    }
-
-    private static SchedulerConfig requireType(SchedulerConfig config) {
-        return config.type() == SchedulerType.DDIM ? config : config.as(SchedulerType.DDIM);
+        super(config.as(SchedulerType.DDIM), true);
     }
 
     /** η of DDIM: 0 (the pipelines' default) is deterministic, 1 is DDPM-like; η &gt; 0 draws noise every step. */

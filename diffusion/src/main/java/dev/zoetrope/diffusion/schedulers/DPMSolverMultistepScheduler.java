@@ -2,6 +2,7 @@ package dev.zoetrope.diffusion.schedulers;
 
 import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig.AlgorithmType;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig.FinalSigmasType;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig.SolverType;
@@ -24,7 +25,7 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
     private int lowerOrderNums;
 
     public DPMSolverMultistepScheduler(SchedulerConfig config) {
-        super(resolvedFor(config, SchedulerType.DPM_SOLVER_MULTISTEP), true);
+        super(config.as(SchedulerType.DPM_SOLVER_MULTISTEP), true);
         SchedulerConfig c = this.config;
         if ((c.algorithmType() == AlgorithmType.DPMSOLVER || c.algorithmType() == AlgorithmType.SDE_DPMSOLVER)
                 && c.finalSigmasType() == FinalSigmasType.ZERO) {
@@ -89,7 +90,9 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
                     orDefault(config.sigmaMax(), trainSigmas[trainSigmas.length - 1]), n);
             ts = SigmaTables.timestepsOf(sig, logSigmas);
         } else if (config.useBetaSigmas()) {
-            throw new UnsupportedOperationException(config.source() + ": use_beta_sigmas (scipy's beta.ppf spacing) is not implemented");
+            sig = BetaQuantile.betaSigmas(orDefault(config.sigmaMin(), trainSigmas[0]),
+                    orDefault(config.sigmaMax(), trainSigmas[trainSigmas.length - 1]), n);
+            ts = SigmaTables.timestepsOf(sig, logSigmas);
         } else if (config.useFlowSigmas()) {
             double shift = config.flowShift();
             double[] alphas = NumpyCompat.linspace(1, 1.0 / trainSteps, n + 1);

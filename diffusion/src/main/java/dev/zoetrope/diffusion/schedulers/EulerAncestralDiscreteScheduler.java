@@ -2,6 +2,7 @@ package dev.zoetrope.diffusion.schedulers;
 
 import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 
 import static dev.zoetrope.diffusion.schedulers.TensorMath.div;
 import static dev.zoetrope.diffusion.schedulers.TensorMath.mul;
@@ -14,7 +15,7 @@ import static dev.zoetrope.diffusion.schedulers.TensorMath.mul;
 public final class EulerAncestralDiscreteScheduler extends SigmaScheduler {
 
     public EulerAncestralDiscreteScheduler(SchedulerConfig config) {
-        super(resolvedFor(config, SchedulerType.EULER_ANCESTRAL), true);
+        super(config.as(SchedulerType.EULER_ANCESTRAL), true);
     }
 
     @Override

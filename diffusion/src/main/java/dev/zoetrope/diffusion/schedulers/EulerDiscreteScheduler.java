@@ -2,6 +2,7 @@ package dev.zoetrope.diffusion.schedulers;
 
 import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 
 import static dev.zoetrope.diffusion.schedulers.SigmaTables.orDefault;
 import static dev.zoetrope.diffusion.schedulers.TensorMath.div;
@@ -19,7 +20,7 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
     private double sNoise = 1;
 
     public EulerDiscreteScheduler(SchedulerConfig config) {
-        super(resolvedFor(config, SchedulerType.EULER), true);
+        super(config.as(SchedulerType.EULER), true);
     }
 
     /** Stochastic churn of Karras et al.'s Algorithm 2 (all defaults: none). Needs a noise source when s_churn &gt; 0. */
@@ -57,7 +58,9 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
                     orDefault(config.sigmaMax(), sig[0]), n);
             ts = SigmaTables.timestepsOf(sig, logSigmas);
         } else if (config.useBetaSigmas()) {
-            throw new UnsupportedOperationException(config.source() + ": use_beta_sigmas (scipy's beta.ppf spacing) is not implemented");
+            sig = BetaQuantile.betaSigmas(orDefault(config.sigmaMin(), sig[sig.length - 1]),
+                    orDefault(config.sigmaMax(), sig[0]), n);
+            ts = SigmaTables.timestepsOf(sig, logSigmas);
         }
         float last = switch (config.finalSigmasType()) {
             case ZERO -> 0f;
@@ -66,10 +69,11 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
         float[] sigmas = new float[sig.length + 1];
         for (int i = 0; i < sig.length; i++) sigmas[i] = (float) sig[i];
         sigmas[sig.length] = last;
-        double[] timesteps = new double[ts.length];
         boolean continuousV = config.timestepType() == SchedulerConfig.TimestepType.CONTINUOUS
                 && config.predictionType() == SchedulerConfig.PredictionType.V_PREDICTION;
-        for (int i = 0; i < ts.length; i++) {
+        // continuous v-prediction models take 0.25·ln σ (float32) for every sigma but the last
+        double[] timesteps = new double[continuousV ? sigmas.length - 1 : ts.length];
+        for (int i = 0; i < timesteps.length; i++) {
             timesteps[i] = continuousV ? 0.25f * (float) Math.log(sigmas[i]) : (float) ts[i];
         }
         install(timesteps, sigmas, n);

@@ -7,6 +7,7 @@ import dev.zoetrope.core.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -18,7 +19,8 @@ import java.util.Map;
  * deep.
  */
 final class History implements AutoCloseable {
-    private final Arena arena = Arena.ofShared();
+    /** Created on first use; shared because the kernels read it from the worker threads. */
+    private Arena arena;
     private final Map<Long, ArrayDeque<MemorySegment>> free = new HashMap<>();
     private final Map<Tensor, MemorySegment> held = new IdentityHashMap<>();
     private boolean closed;
@@ -29,8 +31,11 @@ final class History implements AutoCloseable {
         long bytes = Math.max(1, t.numel()) * DType.F32.byteSize();
         ArrayDeque<MemorySegment> queue = free.get(bytes);
         MemorySegment segment = queue == null ? null : queue.pollLast();
-        if (segment == null) segment = arena.allocate(bytes, 64);
-        Tensor copy = Tensor.wrap(Storage.borrowed(segment, "scheduler history " + java.util.Arrays.toString(t.shape())),
+        if (segment == null) {
+            if (arena == null) arena = Arena.ofShared();
+            segment = arena.allocate(bytes, 64);
+        }
+        Tensor copy = Tensor.wrap(Storage.borrowed(segment, "scheduler history " + Arrays.toString(t.shape())),
                 DType.F32, t.shape(), 0);
         copy.copyFrom(t);
         held.put(copy, segment);
@@ -58,6 +63,6 @@ final class History implements AutoCloseable {
         closed = true;
         held.clear();
         free.clear();
-        arena.close();
+        if (arena != null) arena.close();
     }
 }

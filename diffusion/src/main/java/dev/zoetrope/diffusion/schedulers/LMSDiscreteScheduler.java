@@ -2,6 +2,7 @@ package dev.zoetrope.diffusion.schedulers;
 
 import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +26,7 @@ public final class LMSDiscreteScheduler extends SigmaScheduler {
     private int lmsOrder = DEFAULT_ORDER;
 
     public LMSDiscreteScheduler(SchedulerConfig config) {
-        super(resolvedFor(config, SchedulerType.LMS), false);
+        super(config.as(SchedulerType.LMS), false);
     }
 
     /** The multistep order (the {@code order} argument of diffusers' step; 4 by default). */
@@ -52,7 +53,9 @@ public final class LMSDiscreteScheduler extends SigmaScheduler {
                     orDefault(config.sigmaMax(), sig[0]), n);
             ts = SigmaTables.timestepsOf(sig, logSigmas);
         } else if (config.useBetaSigmas()) {
-            throw new UnsupportedOperationException(config.source() + ": use_beta_sigmas (scipy's beta.ppf spacing) is not implemented");
+            sig = BetaQuantile.betaSigmas(orDefault(config.sigmaMin(), sig[sig.length - 1]),
+                    orDefault(config.sigmaMax(), sig[0]), n);
+            ts = SigmaTables.timestepsOf(sig, logSigmas);
         }
         float[] sigmas = new float[sig.length + 1];
         for (int i = 0; i < sig.length; i++) sigmas[i] = (float) sig[i];

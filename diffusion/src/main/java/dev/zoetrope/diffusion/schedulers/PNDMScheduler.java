@@ -2,6 +2,7 @@ package dev.zoetrope.diffusion.schedulers;
 
 import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +30,7 @@ public final class PNDMScheduler extends AlphaProductScheduler {
     private int counter;
 
     public PNDMScheduler(SchedulerConfig config) {
-        super(config.type() == SchedulerType.PNDM ? config : config.as(SchedulerType.PNDM), false);
+        super(config.as(SchedulerType.PNDM), false);
     }
 
     @Override
@@ -126,6 +127,10 @@ public final class PNDMScheduler extends AlphaProductScheduler {
         int t = TensorMath.trainIndex(timestep, alphasCumprod.length);
         int diffToPrev = counter % 2 != 0 ? 0 : config.numTrainTimesteps() / numInferenceSteps / 2;
         int prevTimestep = t - diffToPrev;
+        if (counter / 4 * 4 >= prkTimesteps.length) {
+            throw new IllegalStateException("no Runge-Kutta step " + counter + " in this schedule of "
+                    + prkTimesteps.length + " PRK timesteps (skip_prk_steps = " + config.skipPrkSteps() + ")");
+        }
         int prkTimestep = (int) prkTimesteps[counter / 4 * 4];
         Tensor output = modelOutput;
         switch (counter % 4) {

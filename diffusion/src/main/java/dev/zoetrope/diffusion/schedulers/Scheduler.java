@@ -1,6 +1,7 @@
 package dev.zoetrope.diffusion.schedulers;
 
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 
 import java.util.Arrays;
 
@@ -21,9 +22,11 @@ import java.util.Arrays;
  * }
  * }</pre>
  *
- * Timesteps are doubles: integral for DDIM, PNDM and DPM-Solver (torch int64), float32 values for Euler and LMS
- * (exactly representable). {@code step} and {@code scaleModelInput} must be given values from {@link
- * #timesteps()}. Returned tensors belong to the caller's current scope; the history multistep methods keep
+ * Samples and model outputs may have any shape — image latents [B, C, H, W], video latents [B, C, F, H, W]
+ * — the update is elementwise (per-sample timesteps in {@code addNoise} and dynamic thresholding treat dim 0
+ * as the batch). Timesteps are doubles: integral for DDIM, PNDM and DPM-Solver (torch int64), float32 values
+ * for Euler and LMS (exactly representable). {@code step} and {@code scaleModelInput} must be given values
+ * from {@link #timesteps()}. Returned tensors belong to the caller's current scope; the history multistep methods keep
  * between steps lives in memory the scheduler owns until {@link #close()}. All per-step arithmetic is float32
  * in the order diffusers performs it (scalars such as ᾱ_t are float32 0-dim tensors there).
  */

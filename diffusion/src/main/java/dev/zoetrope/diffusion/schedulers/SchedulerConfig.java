@@ -158,7 +158,7 @@ public record SchedulerConfig(
 
     /** This config's explicit settings resolved for another class (what carries over when swapping schedulers). */
     public SchedulerConfig as(SchedulerType other) {
-        return resolve(explicit, other, source);
+        return other == type ? this : resolve(explicit, other, source);
     }
 
     /** A copy with one explicit setting replaced, as a keyword argument to {@code from_config}. */

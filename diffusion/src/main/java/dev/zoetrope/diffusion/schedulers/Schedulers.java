@@ -33,16 +33,30 @@ public final class Schedulers {
      * implemented here, unless {@code name} is "default").
      */
     public static Scheduler create(String name, SchedulerConfig modelConfig) {
-        String key = name == null ? "default" : name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+        String key = normalize(name);
+        if (key.equals("default")) return create(modelConfig);
+        SchedulerConfig config = modelConfig.as(typeFor(key, name));
+        if (key.startsWith("dpmpp-2m")) {
+            // dpmsolver++ of order 2, as DPM++ 2M is defined in the web UIs (keeping the model's other settings)
+            config = config.with("algorithm_type", "dpmsolver++").with("solver_order", 2L)
+                    .with("use_karras_sigmas", key.equals("dpmpp-2m-karras"));
+        }
+        return create(config);
+    }
+
+    private static String normalize(String name) {
+        String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+        return key.isEmpty() ? "default" : key;
+    }
+
+    private static SchedulerType typeFor(String key, String name) {
         return switch (key) {
-            case "default", "" -> create(modelConfig);
-            case "ddim" -> new DDIMScheduler(modelConfig.as(SchedulerType.DDIM));
-            case "pndm", "plms" -> new PNDMScheduler(modelConfig.as(SchedulerType.PNDM));
-            case "euler" -> new EulerDiscreteScheduler(modelConfig.as(SchedulerType.EULER));
-            case "euler-a", "euler-ancestral" -> new EulerAncestralDiscreteScheduler(modelConfig.as(SchedulerType.EULER_ANCESTRAL));
-            case "dpmpp-2m" -> new DPMSolverMultistepScheduler(dpmpp2m(modelConfig, false));
-            case "dpmpp-2m-karras" -> new DPMSolverMultistepScheduler(dpmpp2m(modelConfig, true));
-            case "lms" -> new LMSDiscreteScheduler(modelConfig.as(SchedulerType.LMS));
+            case "ddim" -> SchedulerType.DDIM;
+            case "pndm", "plms" -> SchedulerType.PNDM;
+            case "euler" -> SchedulerType.EULER;
+            case "euler-a", "euler-ancestral" -> SchedulerType.EULER_ANCESTRAL;
+            case "dpmpp-2m", "dpmpp-2m-karras" -> SchedulerType.DPM_SOLVER_MULTISTEP;
+            case "lms" -> SchedulerType.LMS;
             default -> throw new IllegalArgumentException("unknown scheduler \"" + name + "\"; choose one of " + NAMES);
         };
     }
@@ -65,16 +79,22 @@ public final class Schedulers {
      */
     public static Scheduler load(Path modelDirOrConfig, String name) {
         Path file = configFile(modelDirOrConfig);
-        String key = name == null ? "default" : name.trim().toLowerCase(Locale.ROOT);
-        if (key.equals("default") || key.isEmpty()) return create(SchedulerConfig.load(file));
-        // resolve for the file's own class when known, else only the explicit keys carry over
-        return create(name, SchedulerConfig.load(file, SchedulerType.DDIM));
+        String key = normalize(name);
+        if (key.equals("default")) return create(SchedulerConfig.load(file));
+        return create(name, SchedulerConfig.load(file, typeFor(key, name)));
     }
 
-    /** Finds scheduler_config.json under a model directory or scheduler folder. */
+    /**
+     * Finds scheduler_config.json under a model directory or scheduler folder. A {@code scheduler} entry that is
+     * a symbolic link checked out as a plain file (git without symlink support writes the link target into
+     * it, as for diffusers folders that share components) is followed.
+     */
     public static Path configFile(Path modelDirOrConfig) {
-        if (Files.isRegularFile(modelDirOrConfig)) return modelDirOrConfig;
-        for (Path candidate : new Path[] {modelDirOrConfig.resolve("scheduler").resolve("scheduler_config.json"),
+        if (Files.isRegularFile(modelDirOrConfig) && modelDirOrConfig.getFileName().toString().endsWith(".json")) {
+            return modelDirOrConfig;
+        }
+        Path schedulerDir = followLinkFile(modelDirOrConfig.resolve("scheduler"));
+        for (Path candidate : new Path[] {schedulerDir.resolve("scheduler_config.json"),
                 modelDirOrConfig.resolve("scheduler_config.json")}) {
             if (Files.isRegularFile(candidate)) return candidate;
         }
@@ -82,11 +102,17 @@ public final class Schedulers {
                 + " nor " + modelDirOrConfig.resolve("scheduler_config.json") + " exists");
     }
 
-    /** dpmsolver++ of order 2, as DPM++ 2M is defined in the web UIs (keeping the model's other settings). */
-    private static SchedulerConfig dpmpp2m(SchedulerConfig modelConfig, boolean karras) {
-        return modelConfig.as(SchedulerType.DPM_SOLVER_MULTISTEP)
-                .with("algorithm_type", "dpmsolver++")
-                .with("solver_order", 2L)
-                .with("use_karras_sigmas", karras);
+    /** A small regular file holding a relative path to an existing directory stands for a symlink to it. */
+    private static Path followLinkFile(Path path) {
+        try {
+            if (Files.isRegularFile(path) && Files.size(path) < 4096) {
+                String target = Files.readString(path).trim();
+                Path resolved = path.resolveSibling(target).normalize();
+                if (!target.isEmpty() && !target.contains("\n") && Files.isDirectory(resolved)) return resolved;
+            }
+        } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+            // not a link file: fall through
+        }
+        return path;
     }
 }

@@ -31,11 +31,6 @@ abstract class SigmaScheduler implements Scheduler {
         if (rescaleAllowed && config.rescaleBetasZeroSnr()) alphasCumprod[alphasCumprod.length - 1] = 0x1p-24f;
     }
 
-    /** The config resolved for {@code type} (unchanged if it already is). */
-    static SchedulerConfig resolvedFor(SchedulerConfig config, SchedulerType type) {
-        return config.type() == type ? config : config.as(type);
-    }
-
     @Override
     public SchedulerConfig config() {
         return config;

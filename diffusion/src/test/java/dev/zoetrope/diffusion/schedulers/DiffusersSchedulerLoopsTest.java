@@ -3,6 +3,7 @@ package dev.zoetrope.diffusion.schedulers;
 import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -161,19 +162,27 @@ class DiffusersSchedulerLoopsTest {
     }
 
     private static Tensor kFullLoop(Scheduler s, int steps) {
+        return kFullLoop(s, steps, null);
+    }
+
+    private static Tensor kFullLoop(Scheduler s, int steps, NoiseSource noise) {
         s.setTimesteps(steps);
         Tensor sample = Ops.scale(sampleDeter(), s.initNoiseSigma());
-        return kLoop(s, sample, s.timesteps(), null);
+        return kLoop(s, sample, s.timesteps(), noise);
     }
 
     private static Tensor kFullLoopWithNoise(Scheduler s, int steps) {
+        return kFullLoopWithNoise(s, steps, null);
+    }
+
+    private static Tensor kFullLoopWithNoise(Scheduler s, int steps, NoiseSource noise) {
         s.setTimesteps(steps);
         Tensor sample = Ops.scale(sampleDeter(), s.initNoiseSigma());
         double[] all = s.timesteps();
         int tStart = steps - 2;
         double[] ts = java.util.Arrays.copyOfRange(all, tStart * s.order(), all.length);
         sample = s.addNoise(sample, noiseDeter(), ts[0]);
-        return kLoop(s, sample, ts, null);
+        return kLoop(s, sample, ts, noise);
     }
 
     @Test
@@ -187,6 +196,22 @@ class DiffusersSchedulerLoopsTest {
                     kConfig("use_karras_sigmas", true), SchedulerType.EULER)), 10), 124.52299499511719, 0.16213932633399963);
             assertSumMean(kFullLoopWithNoise(new EulerDiscreteScheduler(SchedulerConfig.of(kConfig(), SchedulerType.EULER)), 10),
                     57062.9297, 74.3007);
+        }
+    }
+
+    // ---------------------------------------------------------------- Euler ancestral (generator = torch.manual_seed(0),
+    // here the torch-compatible TorchGenerator seeded with 0: one randn((4, 3, 8, 8)) per step)
+
+    @Test
+    void eulerAncestralFullLoops() {
+        try (Scope scope = Scope.open()) {
+            assertSumMean(kFullLoop(new EulerAncestralDiscreteScheduler(SchedulerConfig.of(kConfig(),
+                    SchedulerType.EULER_ANCESTRAL)), 10, NoiseSource.seeded(0)), 152.3192, 0.1983);
+            assertSumMean(kFullLoop(new EulerAncestralDiscreteScheduler(SchedulerConfig.of(
+                    kConfig("prediction_type", "v_prediction"), SchedulerType.EULER_ANCESTRAL)), 10,
+                    NoiseSource.seeded(0)), 108.4439, 0.1412);
+            assertSumMean(kFullLoopWithNoise(new EulerAncestralDiscreteScheduler(SchedulerConfig.of(kConfig(),
+                    SchedulerType.EULER_ANCESTRAL)), 10, NoiseSource.seeded(0)), 56163.0508, 73.1290);
         }
     }
 

@@ -16,7 +16,7 @@ import java.util.Set;
  * A Stable Diffusion 1.x/2.x "single file" checkpoint with the original LDM (CompVis / Stability) tensor names,
  * as model sites share them: {@code model.diffusion_model.*} (UNet), {@code first_stage_model.*} (VAE),
  * {@code cond_stage_model.transformer.*} (SD 1.x CLIP ViT-L) or {@code cond_stage_model.model.*} (SD 2.x
- * OpenCLIP ViT-H). Each component is offered as a diffusers-named, zero-copy view of the mapped file, with a
+ * OpenCLIP ViT-H); a standalone LDM VAE file (unprefixed {@code encoder.*}/{@code decoder.*}) works too. Each component is offered as a diffusers-named, zero-copy view of the mapped file, with a
  * config inferred from the tensor shapes (or one the caller gives, e.g. from a diffusers folder).
  * Non-EMA weights are used, as diffusers does by default. The checkpoint must stay open while models built from
  * it are used.
@@ -24,6 +24,27 @@ import java.util.Set;
 public final class LdmCheckpoint implements AutoCloseable {
     /** Which text encoder the file carries. */
     public enum TextEncoderLayout { OPENAI_CLIP, OPEN_CLIP, NONE }
+
+    /**
+     * The Stable Diffusion variant as diffusers' {@code infer_diffusers_model_type} classifies a single file, with
+     * the hub repository whose configs (scheduler, tokenizer, prediction type) diffusers then uses for it.
+     */
+    public enum ModelType {
+        V1("stable-diffusion-v1-5/stable-diffusion-v1-5"),
+        V2("stabilityai/stable-diffusion-2-1"),
+        INPAINTING("stable-diffusion-v1-5/stable-diffusion-inpainting"),
+        INPAINTING_V2("stabilityai/stable-diffusion-2-inpainting");
+
+        private final String referenceRepo;
+
+        ModelType(String referenceRepo) {
+            this.referenceRepo = referenceRepo;
+        }
+
+        public String referenceRepo() {
+            return referenceRepo;
+        }
+    }
 
     private final Weights base;
     private final RenamedWeights unet;          // null when absent
@@ -81,6 +102,20 @@ public final class LdmCheckpoint implements AutoCloseable {
 
     public TextEncoderLayout textEncoderLayout() {
         return textLayout;
+    }
+
+    /**
+     * diffusers' classification: 9 input channels → inpainting; a 1024-wide cross-attention (OpenCLIP) → 2.x.
+     * (diffusers then configures a 2.x file like stable-diffusion-2-1, i.e. v-prediction.)
+     */
+    public ModelType modelType() {
+        String convIn = UnetKeys.PREFIX + "input_blocks.0.0.weight";
+        String v2Key = UnetKeys.PREFIX + "input_blocks.2.1.transformer_blocks.0.attn2.to_k.weight";
+        if (!base.has(convIn)) throw new CheckpointException(base.source() + ": this checkpoint has no UNet ('" + convIn + "')");
+        int[] k = base.has(v2Key) ? base.info(v2Key).shape() : null;
+        boolean v2 = k != null && k[k.length - 1] == 1024;
+        if (base.info(convIn).shape()[1] == 9) return v2 ? ModelType.INPAINTING_V2 : ModelType.INPAINTING;
+        return v2 ? ModelType.V2 : ModelType.V1;
     }
 
     // ---------------------------------------------------------------- UNet

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The original LDM autoencoder layout ({@code first_stage_model.*}, or {@code vae.*}) mapped onto diffusers
+ * The original LDM autoencoder layout ({@code first_stage_model.*}, {@code vae.*} or unprefixed) mapped onto diffusers
  * names as diffusers' {@code convert_ldm_vae_checkpoint} maps it, and the config read off the shapes.
  * <pre>
  *   {encoder,decoder}.conv_in / conv_out / norm_out     → … conv_in / conv_out / conv_norm_out
@@ -33,8 +33,16 @@ final class VaeKeys {
     private VaeKeys() {
     }
 
+    /**
+     * The VAE's prefix in this file: first_stage_model. / vae., or "" for a standalone LDM VAE file (as shared
+     * for fine-tuned VAEs, e.g. vae-ft-mse-840000); null when there is no VAE.
+     */
     static String prefix(Set<String> names) {
         for (String p : PREFIXES) if (names.stream().anyMatch(n -> n.startsWith(p))) return p;
+        if (names.contains("encoder.conv_in.weight") && names.contains("decoder.conv_in.weight")
+                && names.stream().anyMatch(n -> n.startsWith("encoder.down.0."))) {
+            return "";
+        }
         return null;
     }
 

@@ -62,7 +62,9 @@ public final class Params {
 
     /** The tensor {@code name}, which must have exactly the given shape (the error names file, tensor and shapes). */
     public Tensor get(String name, int... shape) {
-        return weights.get(prefix + name, shape);
+        Tensor t = weights.get(prefix + name, shape);
+        if (!t.dtype().isFloatingPoint()) throw error(name, "has dtype " + t.dtype() + ", expected a floating-point weight");
+        return t;
     }
 
     /** The tensor if present (shape checked), otherwise null. */

@@ -74,6 +74,7 @@ class LdmCheckpointTest {
             assertTrue(ckpt.hasUnet());
             assertTrue(ckpt.hasVae());
             assertEquals(LdmCheckpoint.TextEncoderLayout.OPENAI_CLIP, ckpt.textEncoderLayout());
+            assertEquals(LdmCheckpoint.ModelType.V1, ckpt.modelType());
             assertSameUnetConfig(unetConfig, ckpt.unetConfig());
             assertSameVaeConfig(vaeConfig, ckpt.vaeConfig());
 
@@ -115,6 +116,28 @@ class LdmCheckpointTest {
                 assertArrayEquals(diffusers.encode(ids, 0).toFloatArray(), single.encode(ids, 0).toFloatArray());
                 assertArrayEquals(diffusers.encode(ids, 2).toFloatArray(), single.encode(ids, 2).toFloatArray());
             }
+        }
+    }
+
+    @Test
+    void standaloneLdmVaeFile() throws IOException {
+        Path file = tmp.resolve("vae-ft.safetensors");
+        AutoencoderKLConfig vaeConfig = AutoencoderKLConfig.load(sdDir().resolve("vae/config.json"));
+        try (SafeTensors vae = SafeTensors.open(sdDir().resolve("vae/diffusion_pytorch_model.safetensors"));
+             Scope s = Scope.open()) {
+            Map<String, Tensor> ldm = new LinkedHashMap<>();
+            for (String n : vae.names()) ldm.put(ldmVaeName(n, vaeConfig.blockOutChannels().length), vae.get(n));
+            SafeTensors.write(file, ldm, Map.of());
+        }
+        try (LdmCheckpoint ckpt = LdmCheckpoint.open(file);
+             AutoencoderKL single = ckpt.vae();
+             AutoencoderKL diffusers = AutoencoderKL.load(sdDir().resolve("vae"));
+             CaseData data = new CaseData(Fixtures.cases("sd", "vae").get(0));
+             Scope s = Scope.open()) {
+            assertFalse(ckpt.hasUnet());
+            assertEquals(LdmCheckpoint.TextEncoderLayout.NONE, ckpt.textEncoderLayout());
+            Tensor z = data.get("z_32x32").slice(2, 0, 6).slice(3, 0, 6);
+            assertArrayEquals(diffusers.decode(z).toFloatArray(), single.decode(z).toFloatArray());
         }
     }
 

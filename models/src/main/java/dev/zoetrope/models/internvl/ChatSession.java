@@ -1,0 +1,110 @@
+package dev.zoetrope.models.internvl;
+
+import dev.zoetrope.core.Scope;
+import dev.zoetrope.core.Tensor;
+import dev.zoetrope.models.internvl.ConversationTemplate.Turn;
+import dev.zoetrope.models.llm.GenerationConfig;
+import dev.zoetrope.models.llm.Generator;
+import dev.zoetrope.models.llm.KvCache;
+import dev.zoetrope.models.qwen2.Qwen2ForCausalLM;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A multi-round chat about fixed images, answering exactly as repeated {@link InternVLChat#chat} calls with the
+ * growing history would, but keeping the KV cache between rounds: each round's prompt shares its beginning
+ * with what the cache already holds (the previous prompt and answer), so only the new part is encoded — the
+ * image tokens in particular are processed once. The reuse is by id: the cached prefix is kept up to the
+ * first id that differs (the re-tokenised previous answer may differ from the generated ids).
+ */
+public final class ChatSession implements AutoCloseable {
+    private final InternVLChat chat;
+    private final InternVLChat.Images images;
+    private final List<Turn> history = new ArrayList<>();
+    private KvCache cache;
+    private long[] cachedIds = new long[0];    // the ids whose keys/values the cache holds, in order
+    private int lastReused;
+
+    ChatSession(InternVLChat chat, InternVLChat.Images images) {
+        this.chat = chat;
+        this.images = images;
+    }
+
+    /** The rounds so far (question as asked, answer). */
+    public List<Turn> history() {
+        return List.copyOf(history);
+    }
+
+    /** Prompt positions the last round took from the cache instead of encoding them again. */
+    public int lastReusedTokens() {
+        return lastReused;
+    }
+
+    /** Asks the next question; {@code onText} (may be null) receives the answer as it is generated. */
+    public InternVLChat.Reply ask(String question, GenerationConfig generation, Consumer<String> onText) {
+        return ask(question, generation, onText, null);
+    }
+
+    InternVLChat.Reply ask(String question, GenerationConfig generation, Consumer<String> onText,
+                           Generator.LogitsObserver logitsObserver) {
+        List<Turn> past = history.isEmpty() ? null : history;   // a first round follows chat(history=None)
+        boolean hasImages = images != null;
+        String asked = ChatPrompts.effectiveQuestion(question, past, hasImages);
+        String query = chat.prompts().chatQuery(question, past, hasImages ? images.numPatchesList() : null);
+        int[] ids = chat.tokenizer().encode(query);
+        Qwen2ForCausalLM lm = chat.model().languageModel();
+        if (cache == null) cache = lm.newCache(1, ids.length + generation.maxNewTokens());
+
+        // keep the longest cached prefix of this prompt, leaving at least one position to run for the logits
+        int reuse = 0;
+        while (reuse < Math.min(cachedIds.length, ids.length - 1) && cachedIds[reuse] == ids[reuse]) reuse++;
+        cache.truncate(reuse);
+        int imgContext = chat.imgContextId();
+        int featuresUsed = 0;
+        for (int i = 0; i < reuse; i++) if (ids[i] == imgContext) featuresUsed++;
+        long[] fresh = new long[ids.length - reuse];
+        for (int i = 0; i < fresh.length; i++) fresh[i] = ids[reuse + i];
+
+        ChatTokenizer.TextStream stream = onText == null ? null : chat.tokenizer().textStream(true);
+        GenerationConfig config = chat.chatGeneration(generation);
+        Generator.Result result;
+        try (Scope scope = Scope.open()) {
+            Tensor features = hasImages ? images.features() : null;
+            Tensor embeds = chat.model().inputEmbeddings(new long[][] {fresh}, features, featuresUsed, imgContext);
+            result = Generator.generate(lm, cache, embeds, null, null, config, stream == null ? null : (row, token) -> {
+                if (config.isEos(token)) return;
+                String piece = stream.next(token);
+                if (!piece.isEmpty()) onText.accept(piece);
+            }, logitsObserver);
+        } catch (RuntimeException e) {
+            cachedIds = new long[0];   // the cache content is unknown now: start afresh next round
+            cache.truncate(0);
+            throw e;
+        }
+        if (stream != null) {
+            String rest = stream.finish();
+            if (!rest.isEmpty()) onText.accept(rest);
+        }
+        int[] out = result.tokens().get(0);
+        // the cache now holds the prompt and every generated token but the last (never fed back)
+        cachedIds = new long[ids.length + out.length - 1];
+        for (int i = 0; i < ids.length; i++) cachedIds[i] = ids[i];
+        for (int i = 0; i + 1 < out.length; i++) cachedIds[ids.length + i] = out[i];
+        if (cache.length() != cachedIds.length) {
+            throw new IllegalStateException("KV cache holds " + cache.length() + " positions, expected " + cachedIds.length);
+        }
+        lastReused = reuse;
+        String response = chat.answer(out);
+        history.add(new Turn(asked, response));
+        return new InternVLChat.Reply(response, List.copyOf(history), query, ids, out, result.reasons().get(0));
+    }
+
+    @Override
+    public void close() {
+        if (cache != null) cache.close();
+        cache = null;
+        cachedIds = new long[0];
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * Decoder-only language-model machinery shared by the LLM families: the {@link
+ * dev.zoetrope.models.llm.CausalLanguageModel} contract, the {@link dev.zoetrope.models.llm.KvCache} (left padding,
+ * positions, reuse across rounds), and generation as transformers' {@code generate} does it for one beam
+ * ({@link dev.zoetrope.models.llm.Generator}, {@link dev.zoetrope.models.llm.LogitsProcessing}).
+ */
+package dev.zoetrope.models.llm;
