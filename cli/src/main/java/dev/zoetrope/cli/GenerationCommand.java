@@ -114,10 +114,10 @@ abstract class GenerationCommand implements Callable<Integer> {
                 .withGuidanceScale(guidance).withGuidanceRescale(guidanceRescale).withSeed(usedSeed).withBatchSize(batch)
                 .withScheduler(scheduler).withEta(eta).withClipSkip(clipSkip);
 
-        ProgressBar bar = new ProgressBar(err, mode());
+        ProgressBar bar = new ProgressBar(err, System.console() != null);
         ImageResult result;
         try (StableDiffusion sd = openModel()) {
-            RunOptions options = RunOptions.defaults().withProgress(quiet ? new WarningsOnly(bar) : bar);
+            RunOptions options = RunOptions.defaults().withProgress(new StepProgress(bar, !quiet));
             result = generate(sd, settings, noise, options);
         } finally {
             bar.finish();
@@ -193,17 +193,5 @@ abstract class GenerationCommand implements Callable<Integer> {
             throw new UserError("--output pattern " + pattern + " gives the same file name to several images; use {n}");
         }
         return paths;
-    }
-
-    /** --quiet: warnings still reach stderr. */
-    private record WarningsOnly(ProgressBar bar) implements dev.zoetrope.diffusion.pipelines.ProgressListener {
-        @Override
-        public void onStep(Step step) {
-        }
-
-        @Override
-        public void onWarning(String message) {
-            bar.onWarning(message);
-        }
     }
 }

@@ -1,71 +1,70 @@
 package dev.zoetrope.cli;
 
-import dev.zoetrope.diffusion.pipelines.ProgressListener;
-
 import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
- * A one-line denoising progress bar on stderr: {@code [#######-------] 7/20  1.35 it/s  ETA 0:09}, redrawn with
- * a carriage return; warnings go on their own lines. The rate counts from the first step's end, so model
- * loading and text encoding do not distort it.
+ * A one-line progress bar on stderr, redrawn in place with '\r' at most ten times a second. When stderr is
+ * not a terminal (logs, pipes) it prints plain lines instead: one per {@link #line}.
  */
-final class ProgressBar implements ProgressListener {
-    private static final int WIDTH = 30;
+final class ProgressBar {
+    private static final int WIDTH = 28;
+    private static final long REDRAW_NANOS = 100_000_000L;
 
     private final PrintWriter err;
-    private final String label;
-    private long startNanos;
-    private int startStep;
-    private boolean drawn;
+    private final boolean interactive;
+    private long lastDraw;
+    private int lastLength;
 
-    ProgressBar(PrintWriter err, String label) {
+    ProgressBar(PrintWriter err, boolean interactive) {
         this.err = err;
-        this.label = label;
+        this.interactive = interactive;
     }
 
-    @Override
-    public void onStep(Step step) {
+    boolean isInteractive() {
+        return interactive;
+    }
+
+    /** Redraws the bar (throttled unless {@code force}); a no-op when not interactive. */
+    void update(double fraction, String detail, boolean force) {
+        if (!interactive) return;
         long now = System.nanoTime();
-        if (step.step() == 0 || startNanos == 0) {
-            startNanos = now;
-            startStep = step.step();
+        if (!force && now - lastDraw < REDRAW_NANOS) return;
+        lastDraw = now;
+        String text = render(fraction, detail);
+        err.print("\r" + text + " ".repeat(Math.max(0, lastLength - text.length())));
+        err.flush();
+        lastLength = text.length();
+    }
+
+    /** A line of its own (the bar, if drawn, is finished first). */
+    void line(String text) {
+        if (interactive && lastLength > 0) {
+            err.print("\r" + " ".repeat(lastLength) + "\r");
+            lastLength = 0;
         }
-        int filled = step.total() == 0 ? WIDTH : WIDTH * step.step() / step.total();
-        StringBuilder sb = new StringBuilder("\r").append(label).append(" [");
-        sb.append("#".repeat(filled)).append("-".repeat(WIDTH - filled)).append("] ");
-        sb.append(step.step()).append('/').append(step.total());
-        int done = step.step() - startStep;
-        double seconds = (now - startNanos) / 1e9;
-        if (done > 0 && seconds > 0) {
-            double rate = done / seconds;
-            sb.append(rate >= 1 ? String.format(Locale.ROOT, "  %.2f it/s", rate)
-                    : String.format(Locale.ROOT, "  %.2f s/it", 1 / rate));
-            sb.append("  ETA ").append(clock((step.total() - step.step()) / rate));
-        }
-        err.print(sb);
-        drawn = true;
-        if (step.step() == step.total()) finish();
+        err.println(text);
         err.flush();
     }
 
-    @Override
-    public void onWarning(String message) {
-        if (drawn) finish();
-        err.println("warning: " + message);
-        err.flush();
-    }
-
-    /** Ends the bar's line (if one is drawn). */
+    /** Ends the bar's line. */
     void finish() {
-        if (drawn) err.println();
-        drawn = false;
+        if (interactive && lastLength > 0) err.println();
         err.flush();
+        lastLength = 0;
     }
 
-    static String clock(double seconds) {
-        long s = Math.round(seconds);
-        return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
-                : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
+    static String render(double fraction, String detail) {
+        double f = Double.isNaN(fraction) ? 0 : Math.max(0, Math.min(1, fraction));
+        int filled = (int) Math.round(f * WIDTH);
+        return "[" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] "
+                + String.format(Locale.ROOT, "%3d%%", (int) Math.floor(f * 100)) + (detail.isEmpty() ? "" : "  " + detail);
+    }
+
+    static String bytes(long n) {
+        if (n < 1024) return n + " B";
+        if (n < 1024L * 1024) return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+        if (n < 1024L * 1024 * 1024) return String.format(Locale.ROOT, "%.1f MiB", n / (1024.0 * 1024));
+        return String.format(Locale.ROOT, "%.2f GiB", n / (1024.0 * 1024 * 1024));
     }
 }

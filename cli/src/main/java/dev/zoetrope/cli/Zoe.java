@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 Img2ImgCommand.class,
                 InpaintCommand.class,
                 ChatCommand.class,
+                PullCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Zoe implements Runnable {

@@ -1,6 +1,6 @@
 package dev.zoetrope.diffusion.pipelines;
 
-import dev.zoetrope.diffusion.schedulers.NoiseSource;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 
 /**
  * How a run is observed and fed, apart from what it computes: a progress listener, a cancellation flag, a noise

@@ -4,7 +4,7 @@ import dev.zoetrope.core.CheckpointException;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
 import dev.zoetrope.diffusion.schedulers.DDIMScheduler;
-import dev.zoetrope.diffusion.schedulers.NoiseSource;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 import dev.zoetrope.diffusion.schedulers.Scheduler;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig;
 import dev.zoetrope.diffusion.schedulers.Schedulers;
@@ -309,7 +309,7 @@ public final class StableDiffusion implements AutoCloseable {
         Run(GenerationSettings settings, RunOptions options) {
             this.settings = settings;
             this.options = options;
-            this.noise = options.noise() != null ? options.noise() : Noise.seeded(settings.seed());
+            this.noise = options.noise() != null ? options.noise() : NoiseSource.seeded(settings.seed());
         }
 
         void inspect(String what, int step, Tensor value) {

@@ -1,12 +1,13 @@
 package dev.zoetrope.diffusion.pipelines;
 
+import dev.zoetrope.core.DType;
 import dev.zoetrope.core.Json;
 import dev.zoetrope.core.SafeTensors;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
 import dev.zoetrope.core.testing.Compare;
 import dev.zoetrope.core.testing.Fixtures;
-import dev.zoetrope.diffusion.schedulers.NoiseSource;
+import dev.zoetrope.diffusion.noise.NoiseSource;
 import dev.zoetrope.media.ImageTensors;
 import dev.zoetrope.media.RgbImage;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -158,7 +159,8 @@ class PipelineParityTest {
         }
 
         @Override
-        public Tensor randn(int... shape) {
+        public Tensor randn(DType dtype, int... shape) {
+            assertEquals(DType.F32, dtype, "diffusers draws float32 noise in a float32 pipeline");
             if (next >= calls.size()) {
                 fail("randn call #" + next + " " + Arrays.toString(shape) + ": diffusers made only " + calls.size());
             }
