@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 InpaintCommand.class,
                 ChatCommand.class,
                 PullCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Zoe implements Runnable {
