@@ -108,7 +108,6 @@ abstract class GenerationCommand implements Callable<Integer> {
         if (threads != null) Parallel.setThreads(threads);
         Latents noise = initNoise == null ? null : Latents.read(initNoise);
         long usedSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 32);
-        if (seed == null) err.println("seed " + usedSeed);
         List<Path> outputs = outputPaths(output == null ? mode() + "-{seed}.png" : output, batch, usedSeed);
         GenerationSettings settings = GenerationSettings.of(prompt).withNegativePrompt(negativePrompt).withSteps(steps)
                 .withGuidanceScale(guidance).withGuidanceRescale(guidanceRescale).withSeed(usedSeed).withBatchSize(batch)
@@ -117,7 +116,7 @@ abstract class GenerationCommand implements Callable<Integer> {
         ProgressBar bar = new ProgressBar(err, System.console() != null);
         ImageResult result;
         try (StableDiffusion sd = openModel()) {
-            RunOptions options = RunOptions.defaults().withProgress(new StepProgress(bar, !quiet));
+            RunOptions options = RunOptions.defaults().withProgress(new StepProgress(bar, !quiet, seed == null ? "seed " + usedSeed : null));
             result = generate(sd, settings, noise, options);
         } finally {
             bar.finish();

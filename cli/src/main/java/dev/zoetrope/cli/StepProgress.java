@@ -12,15 +12,19 @@ import java.util.Locale;
 final class StepProgress implements ProgressListener {
     private final ProgressBar bar;
     private final boolean showSteps;
+    private final String startLine;
     private long startNanos;
 
-    StepProgress(ProgressBar bar, boolean showSteps) {
+    /** @param startLine printed when the denoising loop starts (null: nothing), e.g. the random seed */
+    StepProgress(ProgressBar bar, boolean showSteps, String startLine) {
         this.bar = bar;
         this.showSteps = showSteps;
+        this.startLine = startLine;
     }
 
     @Override
     public void onStep(Step step) {
+        if (step.step() == 0 && startLine != null) bar.line(startLine);
         if (!showSteps) return;
         long now = System.nanoTime();
         if (step.step() == 0) startNanos = now;
