@@ -8,6 +8,8 @@ import dev.zoetrope.diffusion.pipelines.RunOptions;
 import dev.zoetrope.diffusion.pipelines.StableDiffusion;
 import dev.zoetrope.diffusion.pipelines.StableDiffusionLoader;
 import dev.zoetrope.diffusion.schedulers.Schedulers;
+import dev.zoetrope.hub.HubClient;
+import dev.zoetrope.hub.HubConfig;
 import dev.zoetrope.media.Images;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -20,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Pattern;
 
 /**
  * The options and the run shared by {@code zoe txt2img}, {@code img2img} and {@code inpaint}: load the model, run
@@ -28,8 +29,6 @@ import java.util.regex.Pattern;
  * "parameters" text chunk, and print each file written. Bad input fails before the model loads, in one line.
  */
 abstract class GenerationCommand implements Callable<Integer> {
-    private static final Pattern REPO_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*");
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -83,6 +82,12 @@ abstract class GenerationCommand implements Callable<Integer> {
     @Option(names = "--scheduler-config", paramLabel = "FILE", description = "scheduler_config.json for a single-file checkpoint (default: the SD 1.5 / 2.1 one).")
     Path schedulerConfig;
 
+    @Option(names = "--revision", paramLabel = "REV", description = "Hub branch, tag or commit of a repo id (default: main).")
+    String revision;
+
+    @Option(names = "--variant", paramLabel = "NAME", description = "Hub weight variant of a repo id, e.g. fp16 (default: plain weights).")
+    String variant;
+
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: all cores).")
     Integer threads;
 
@@ -115,7 +120,7 @@ abstract class GenerationCommand implements Callable<Integer> {
 
         ProgressBar bar = new ProgressBar(err, System.console() != null);
         ImageResult result;
-        try (StableDiffusion sd = openModel()) {
+        try (StableDiffusion sd = openModel(bar)) {
             RunOptions options = RunOptions.defaults().withProgress(new StepProgress(bar, !quiet, seed == null ? "seed " + usedSeed : null));
             result = generate(sd, settings, noise, options);
         } finally {
@@ -155,16 +160,18 @@ abstract class GenerationCommand implements Callable<Integer> {
         if (value < 8 || value % 8 != 0) throw new UserError(option + " must be a positive multiple of 8, got " + value);
     }
 
-    StableDiffusion openModel() {
-        Path path = Path.of(model);
-        if (Files.exists(path)) {
-            return StableDiffusionLoader.load(path, new StableDiffusionLoader.SingleFileOptions(tokenizer, schedulerConfig));
+    HubConfig hubConfig = null; // tests set a configuration; otherwise the environment's
+
+    /** A local folder or file, or a hub repo id downloaded into the Hugging Face cache (progress on stderr). */
+    StableDiffusion openModel(ProgressBar bar) {
+        try (HubClient hub = new HubClient(hubConfig != null ? hubConfig : HubConfig.fromEnvironment())) {
+            return StableDiffusionLoader.fromPretrained(model, hub, revision, variant,
+                    new StableDiffusionLoader.SingleFileOptions(tokenizer, schedulerConfig),
+                    p -> bar.update(p.fraction(), ProgressBar.bytes(p.bytes()) + " / " + ProgressBar.bytes(p.totalBytes())
+                            + "  " + p.file(), false));
+        } finally {
+            bar.finish();
         }
-        if (REPO_ID.matcher(model).matches()) {
-            throw new UserError(model + ": not a local folder or file, and downloading hub repositories is not "
-                    + "available in this build");
-        }
-        throw new UserError(model + ": no such model folder or checkpoint file");
     }
 
     /** The files to write: a pattern with {n} / {seed}, or name-1.png … name-N.png for a batch. */

@@ -5,6 +5,11 @@ import dev.zoetrope.core.Json;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig;
 import dev.zoetrope.diffusion.schedulers.SchedulerType;
 import dev.zoetrope.diffusion.schedulers.Schedulers;
+import dev.zoetrope.hub.DownloadListener;
+import dev.zoetrope.hub.FileSelection;
+import dev.zoetrope.hub.HubClient;
+import dev.zoetrope.hub.RepoId;
+import dev.zoetrope.hub.Snapshot;
 import dev.zoetrope.models.clip.ClipTextModel;
 import dev.zoetrope.models.ldm.LdmCheckpoint;
 import dev.zoetrope.models.nn.Configs;
@@ -17,6 +22,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -73,6 +79,67 @@ public final class StableDiffusionLoader {
         if (Files.isDirectory(path)) return fromDiffusersFolder(path);
         if (Files.isRegularFile(path)) return fromSingleFile(path, singleFile);
         throw new CheckpointException(path + ": no such model folder or checkpoint file");
+    }
+
+    // ---------------------------------------------------------------- local path or hub repo
+
+    /**
+     * What users pass as a model: an existing folder or file is loaded from disk; otherwise a Hugging Face repo id
+     * ({@code org/name}) whose Stable Diffusion components are downloaded into (or found in) the standard cache
+     * through {@code client}. A single-file checkpoint without a tokenizer at hand gets the tokenizer folder of its
+     * reference repository from the hub, as diffusers' from_single_file does.
+     *
+     * @param revision a branch, tag or commit (null: main)
+     * @param variant  weight variant such as "fp16" (null: plain weights)
+     * @param listener download progress (may be null)
+     */
+    public static StableDiffusion fromPretrained(String model, HubClient client, String revision, String variant,
+                                                 SingleFileOptions singleFile, DownloadListener listener) {
+        Path local = localPath(model);
+        try {
+            if (local != null && Files.isRegularFile(local) && singleFile.tokenizerDir() == null
+                    && !hasSiblingTokenizer(local)) {
+                boolean sd2 = singleFileIsSd2(local);
+                RepoId reference = RepoId.parse(sd2 ? SD2_REPO : SD1_REPO);
+                Snapshot snapshot = client.download(reference, null,
+                        FileSelection.components(List.of("tokenizer")), listener);
+                singleFile = new SingleFileOptions(snapshot.dir().resolve("tokenizer"), singleFile.schedulerConfig());
+            }
+            if (local != null) return load(local, singleFile);
+            if (!RepoId.looksLikeRepoId(model)) {
+                throw new CheckpointException(model + ": no such model folder or checkpoint file, and not a Hugging Face "
+                        + "repo id (org/name)");
+            }
+            FileSelection selection = FileSelection.components(COMPONENTS).variant(variant);
+            Snapshot snapshot = client.download(RepoId.parse(model), revision, selection, listener);
+            return fromDiffusersFolder(snapshot.dir());
+        } catch (IOException e) {
+            throw new CheckpointException(e.getMessage(), e);
+        }
+    }
+
+    /** The reference repositories diffusers' from_single_file takes configs (here: tokenizers) from. */
+    static final String SD1_REPO = "stable-diffusion-v1-5/stable-diffusion-v1-5";
+    static final String SD2_REPO = "stabilityai/stable-diffusion-2-1";
+
+    private static Path localPath(String model) {
+        try {
+            Path p = Path.of(model);
+            return Files.exists(p) ? p : null;
+        } catch (InvalidPathException e) {
+            return null;
+        }
+    }
+
+    private static boolean hasSiblingTokenizer(Path file) {
+        Path parent = file.toAbsolutePath().getParent();
+        return parent != null && Files.isDirectory(parent.resolve("tokenizer"));
+    }
+
+    private static boolean singleFileIsSd2(Path file) {
+        try (LdmCheckpoint checkpoint = LdmCheckpoint.open(file)) {
+            return checkpoint.textEncoderLayout() == LdmCheckpoint.TextEncoderLayout.OPEN_CLIP;
+        }
     }
 
     // ---------------------------------------------------------------- diffusers folder
@@ -176,7 +243,7 @@ public final class StableDiffusionLoader {
         if (candidate != null && Files.isDirectory(candidate)) return candidate;
         throw new CheckpointException(file + ": a single-file checkpoint carries no tokenizer; give a CLIP tokenizer "
                 + "folder (vocab.json + merges.txt), e.g. the tokenizer/ folder of "
-                + (sd2 ? "stabilityai/stable-diffusion-2-1" : "stable-diffusion-v1-5/stable-diffusion-v1-5")
+                + (sd2 ? SD2_REPO : SD1_REPO)
                 + ", or put one at " + (candidate == null ? "tokenizer/ beside the file" : candidate));
     }
 
