@@ -76,11 +76,11 @@ abstract class GenerationCommand implements Callable<Integer> {
             description = "Output PNG. With --batch N: name-1.png … name-N.png, or a pattern with {n} (and {seed}). Default: <command>-{seed}.png.")
     String output;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR", description = "CLIP tokenizer folder for a single-file checkpoint (default: tokenizer/ beside the file).")
-    Path tokenizer;
-
-    @Option(names = "--scheduler-config", paramLabel = "FILE", description = "scheduler_config.json for a single-file checkpoint (default: the SD 1.5 / 2.1 one).")
-    Path schedulerConfig;
+    @Option(names = "--config", paramLabel = "DIR|REPO",
+            description = {"For a single-file checkpoint: a diffusers folder or hub repo id of the same architecture whose",
+                    "tokenizer and configs to use (default: the file's folder if it has tokenizer/, else the reference",
+                    "repo diffusers uses, e.g. stable-diffusion-v1-5/stable-diffusion-v1-5, config files only)."})
+    String config;
 
     @Option(names = "--revision", paramLabel = "REV", description = "Hub branch, tag or commit of a repo id (default: main).")
     String revision;
@@ -150,8 +150,6 @@ abstract class GenerationCommand implements Callable<Integer> {
         }
         scheduler = name;
         if (initNoise != null && !Files.isRegularFile(initNoise)) throw new UserError("--init-noise: no such file " + initNoise);
-        if (tokenizer != null && !Files.isDirectory(tokenizer)) throw new UserError("--tokenizer: no such folder " + tokenizer);
-        if (schedulerConfig != null && !Files.exists(schedulerConfig)) throw new UserError("--scheduler-config: no such file " + schedulerConfig);
     }
 
     /** --width/--height of txt2img and inpaint: a positive multiple of 8. */
@@ -165,8 +163,7 @@ abstract class GenerationCommand implements Callable<Integer> {
     /** A local folder or file, or a hub repo id downloaded into the Hugging Face cache (progress on stderr). */
     StableDiffusion openModel(ProgressBar bar) {
         try (HubClient hub = new HubClient(hubConfig != null ? hubConfig : HubConfig.fromEnvironment())) {
-            return StableDiffusionLoader.fromPretrained(model, hub, revision, variant,
-                    new StableDiffusionLoader.SingleFileOptions(tokenizer, schedulerConfig),
+            return StableDiffusionLoader.fromPretrained(model, hub, revision, variant, config,
                     p -> bar.update(p.fraction(), ProgressBar.bytes(p.bytes()) + " / " + ProgressBar.bytes(p.totalBytes())
                             + "  " + p.file(), false));
         } finally {

@@ -4,7 +4,10 @@ import dev.zoetrope.core.SafeTensors;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
 import dev.zoetrope.core.testing.Fixtures;
+import dev.zoetrope.hub.FakeHub;
+import dev.zoetrope.hub.HubConfig;
 import dev.zoetrope.media.Images;
+import dev.zoetrope.models.testing.LdmFiles;
 import dev.zoetrope.media.RgbImage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,6 +18,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -113,6 +117,34 @@ class GenerationCommandsTest {
         assertEquals(32, out.width());
         assertEquals(24, out.height());
         assertTrue(Images.readPngText(b).get(Images.PARAMETERS_KEY).contains("Denoising strength: 1.0"));
+    }
+
+    @Test
+    void hubRepoIdsAndSingleFileCheckpoints() throws IOException {
+        try (FakeHub hub = new FakeHub()) {
+            hub.addRepo("zoetrope-test/tiny-sd", SD.resolve("tiny-sd"), Map.of(), false);
+            HubConfig config = new HubConfig(hub.endpoint(), tmp.resolve("hf-cache"), null, false, Duration.ofSeconds(10));
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            CommandLine cl = Zoe.commandLine();
+            cl.setOut(new PrintWriter(out, true));
+            cl.setErr(new PrintWriter(err, true));
+            ((GenerationCommand) cl.getSubcommands().get("txt2img").getCommand()).hubConfig = config;
+            Path png = tmp.resolve("hub.png");
+            int code = cl.execute("txt2img", "-m", "zoetrope-test/tiny-sd", "-p", "x", "--steps", "1", "-W", "16", "-H", "16",
+                    "-s", "1", "-o", png.toString());
+            assertEquals(0, code, err.toString());
+            assertTrue(Images.readPngText(png).get(Images.PARAMETERS_KEY).contains("Model: "), "parameters written");
+            assertTrue(Files.isDirectory(tmp.resolve("hf-cache/models--zoetrope-test--tiny-sd/snapshots")));
+        }
+
+        Path file = tmp.resolve("tiny-sd.safetensors");
+        LdmFiles.writeSd1(SD.resolve("tiny-sd"), file);
+        Path png = tmp.resolve("single.png");
+        Run r = zoe("txt2img", "-m", file.toString(), "--config", MODEL, "-p", "x", "--steps", "1", "-W", "16", "-H", "16",
+                "-s", "1", "-o", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Images.readPngText(png).get(Images.PARAMETERS_KEY).contains("Model: tiny-sd,"));
     }
 
     @Test

@@ -4,18 +4,20 @@ import dev.zoetrope.core.CheckpointException;
 import dev.zoetrope.core.Json;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig;
 import dev.zoetrope.diffusion.schedulers.SchedulerType;
-import dev.zoetrope.diffusion.schedulers.Schedulers;
 import dev.zoetrope.hub.DownloadListener;
 import dev.zoetrope.hub.FileSelection;
 import dev.zoetrope.hub.HubClient;
 import dev.zoetrope.hub.RepoId;
 import dev.zoetrope.hub.Snapshot;
+import dev.zoetrope.models.clip.ClipTextConfig;
 import dev.zoetrope.models.clip.ClipTextModel;
 import dev.zoetrope.models.ldm.LdmCheckpoint;
 import dev.zoetrope.models.nn.Configs;
 import dev.zoetrope.models.tokenizer.ClipTokenizer;
+import dev.zoetrope.models.unet.UNet2DConditionConfig;
 import dev.zoetrope.models.unet.UNet2DConditionModel;
 import dev.zoetrope.models.vae.AutoencoderKL;
+import dev.zoetrope.models.vae.AutoencoderKLConfig;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,17 +33,19 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Builds a {@link StableDiffusion} from what users have on disk:
+ * Builds a {@link StableDiffusion} from what users have:
  * <ul>
  *   <li>a diffusers folder ({@code model_index.json} naming tokenizer, text_encoder, unet, vae and scheduler, each
  *       in its own sub-folder, as {@code save_pretrained} writes it and the Hugging Face hub serves it);</li>
- *   <li>a single-file checkpoint with the original LDM tensor names ({@code .safetensors}, e.g. from model sharing
- *       sites), through {@link LdmCheckpoint}. Such a file carries no tokenizer and no scheduler config: the
- *       tokenizer comes from {@link SingleFileOptions#tokenizerDir()} (or a {@code tokenizer/} folder beside the
- *       file); the scheduler config from {@link SingleFileOptions#schedulerConfig()} or, as diffusers'
- *       {@code from_single_file} does by fetching the reference repository's config, the built-in config of
- *       stable-diffusion-v1-5 (PNDM, ε-prediction) for SD 1.x and of stable-diffusion-2-1 (DDIM, v-prediction, 768
- *       px) for SD 2.x (inpainting files: the 1.5 config).</li>
+ *   <li>a single-file checkpoint with the original LDM tensor names ({@code .safetensors}, as model sharing sites
+ *       offer them), through {@link LdmCheckpoint}. Such a file carries weights only: like diffusers'
+ *       {@code from_single_file(..., config=...)}, the tokenizer and the configs come from a config folder (a
+ *       diffusers folder of the same architecture; weights there are not needed): the one given, else the folder
+ *       holding the file if it has a {@code tokenizer/}, else — with a hub client — the reference repository diffusers
+ *       would use for the file's type ({@link LdmCheckpoint.ModelType#referenceRepo()}, config files only). Configs
+ *       the folder lacks are inferred from the tensor shapes; a missing scheduler config becomes the one of
+ *       stable-diffusion-v1-5 (PNDM, ε) or, for SD 2.x, stable-diffusion-2-1 (DDIM, v-prediction, 768 px);</li>
+ *   <li>a hub repo id ({@code org/name}): the five components are downloaded into the standard cache.</li>
  * </ul>
  * Every missing piece is reported naming the component and the path that was expected.
  */
@@ -52,17 +56,19 @@ public final class StableDiffusionLoader {
     private static final Set<String> TEXT_ENCODER_CLASSES = Set.of("CLIPTextModel", "CLIPTextModelWithProjection");
     private static final Set<String> TOKENIZER_CLASSES = Set.of("CLIPTokenizer", "CLIPTokenizerFast");
 
+    /** The config files diffusers fetches from a reference repository for a single file (no weights). */
+    static final List<String> CONFIG_FILES = List.of("model_index.json", "tokenizer/*", "scheduler/*",
+            "text_encoder/config.json", "unet/config.json", "vae/config.json");
+
     /**
      * What a single-file checkpoint lacks.
      *
-     * @param tokenizerDir    a CLIP tokenizer folder (vocab.json + merges.txt, or tokenizer.json), e.g. the
-     *                        {@code tokenizer/} folder of stable-diffusion-v1-5; null = a {@code tokenizer/} folder
-     *                        next to the checkpoint
-     * @param schedulerConfig a scheduler_config.json (or a folder holding one); null = the built-in default
+     * @param configDir a diffusers folder of the same architecture (diffusers' {@code config=}): its tokenizer/ and
+     *                  its component configs are used; null = the folder holding the file, if it has a tokenizer/
      */
-    public record SingleFileOptions(Path tokenizerDir, Path schedulerConfig) {
+    public record SingleFileOptions(Path configDir) {
         public static SingleFileOptions defaults() {
-            return new SingleFileOptions(null, null);
+            return new SingleFileOptions(null);
         }
     }
 
@@ -86,26 +92,32 @@ public final class StableDiffusionLoader {
     /**
      * What users pass as a model: an existing folder or file is loaded from disk; otherwise a Hugging Face repo id
      * ({@code org/name}) whose Stable Diffusion components are downloaded into (or found in) the standard cache
-     * through {@code client}. A single-file checkpoint without a tokenizer at hand gets the tokenizer folder of its
+     * through {@code client}. A single-file checkpoint without a config folder at hand gets the config files of its
      * reference repository from the hub, as diffusers' from_single_file does.
      *
      * @param revision a branch, tag or commit (null: main)
      * @param variant  weight variant such as "fp16" (null: plain weights)
+     * @param config   for a single file: a config folder, or a hub repo id to take the config files from (null:
+     *                 as {@link SingleFileOptions})
      * @param listener download progress (may be null)
      */
     public static StableDiffusion fromPretrained(String model, HubClient client, String revision, String variant,
-                                                 SingleFileOptions singleFile, DownloadListener listener) {
+                                                 String config, DownloadListener listener) {
         Path local = localPath(model);
         try {
-            if (local != null && Files.isRegularFile(local) && singleFile.tokenizerDir() == null
-                    && !hasSiblingTokenizer(local)) {
-                boolean sd2 = singleFileIsSd2(local);
-                RepoId reference = RepoId.parse(sd2 ? SD2_REPO : SD1_REPO);
-                Snapshot snapshot = client.download(reference, null,
-                        FileSelection.components(List.of("tokenizer")), listener);
-                singleFile = new SingleFileOptions(snapshot.dir().resolve("tokenizer"), singleFile.schedulerConfig());
+            if (local != null && Files.isRegularFile(local)) {
+                Path configDir = config != null ? localPath(config) : null;
+                if (config != null && configDir == null) {
+                    if (!RepoId.looksLikeRepoId(config)) {
+                        throw new CheckpointException(config + ": no such config folder, and not a Hugging Face repo id");
+                    }
+                    configDir = downloadConfigs(client, config, listener);
+                } else if (configDir == null && !Files.isDirectory(siblingConfig(local).resolve("tokenizer"))) {
+                    configDir = downloadConfigs(client, referenceRepo(local), listener);
+                }
+                return fromSingleFile(local, new SingleFileOptions(configDir));
             }
-            if (local != null) return load(local, singleFile);
+            if (local != null) return fromDiffusersFolder(local);
             if (!RepoId.looksLikeRepoId(model)) {
                 throw new CheckpointException(model + ": no such model folder or checkpoint file, and not a Hugging Face "
                         + "repo id (org/name)");
@@ -118,9 +130,9 @@ public final class StableDiffusionLoader {
         }
     }
 
-    /** The reference repositories diffusers' from_single_file takes configs (here: tokenizers) from. */
-    static final String SD1_REPO = "stable-diffusion-v1-5/stable-diffusion-v1-5";
-    static final String SD2_REPO = "stabilityai/stable-diffusion-2-1";
+    private static Path downloadConfigs(HubClient client, String repo, DownloadListener listener) throws IOException {
+        return client.download(RepoId.parse(repo), null, FileSelection.patterns(CONFIG_FILES), listener).dir();
+    }
 
     private static Path localPath(String model) {
         try {
@@ -131,14 +143,15 @@ public final class StableDiffusionLoader {
         }
     }
 
-    private static boolean hasSiblingTokenizer(Path file) {
+    /** The folder holding a checkpoint file. */
+    private static Path siblingConfig(Path file) {
         Path parent = file.toAbsolutePath().getParent();
-        return parent != null && Files.isDirectory(parent.resolve("tokenizer"));
+        return parent != null ? parent : Path.of("").toAbsolutePath();
     }
 
-    private static boolean singleFileIsSd2(Path file) {
+    private static String referenceRepo(Path file) {
         try (LdmCheckpoint checkpoint = LdmCheckpoint.open(file)) {
-            return checkpoint.textEncoderLayout() == LdmCheckpoint.TextEncoderLayout.OPEN_CLIP;
+            return checkpoint.modelType().referenceRepo();
         }
     }
 
@@ -217,34 +230,35 @@ public final class StableDiffusionLoader {
                 throw new CheckpointException(file + ": this checkpoint has no text encoder (cond_stage_model.*); "
                         + "use a complete Stable Diffusion checkpoint or a diffusers folder");
             }
-            boolean sd2 = checkpoint.textEncoderLayout() == LdmCheckpoint.TextEncoderLayout.OPEN_CLIP;
-            Path tokenizerDir = options.tokenizerDir() != null ? options.tokenizerDir() : siblingTokenizer(file, sd2);
-            ClipTextModel textEncoder = checkpoint.textEncoder();
-            UNet2DConditionModel unet = checkpoint.unet();
-            AutoencoderKL vae = checkpoint.vae();
-            boolean inpainting = unet.config().inChannels() != vae.config().latentChannels();
-            SchedulerConfig scheduler = options.schedulerConfig() != null
-                    ? schedulerConfig(Schedulers.configFile(options.schedulerConfig()))
-                    : builtInSchedulerConfig(sd2 && !inpainting ? "sd2" : "sd1");
+            LdmCheckpoint.ModelType type = checkpoint.modelType();
+            Path configDir = options.configDir() != null ? options.configDir() : siblingConfig(file);
+            Path tokenizerDir = configDir.resolve("tokenizer");
+            if (!Files.isDirectory(tokenizerDir)) {
+                throw new CheckpointException(file + ": a single-file checkpoint carries no tokenizer; give a config "
+                        + "folder (a diffusers folder of the same architecture, e.g. " + type.referenceRepo()
+                        + ", weights not needed) or put its tokenizer/ folder at " + tokenizerDir);
+            }
+            Path textConfig = configDir.resolve("text_encoder/config.json");
+            Path unetConfig = configDir.resolve("unet/config.json");
+            Path vaeConfig = configDir.resolve("vae/config.json");
+            Path schedulerFile = configDir.resolve("scheduler/scheduler_config.json");
+            ClipTextModel textEncoder = Files.isRegularFile(textConfig)
+                    ? checkpoint.textEncoder(ClipTextConfig.load(textConfig)) : checkpoint.textEncoder();
+            UNet2DConditionModel unet = Files.isRegularFile(unetConfig)
+                    ? checkpoint.unet(UNet2DConditionConfig.load(unetConfig)) : checkpoint.unet();
+            AutoencoderKL vae = Files.isRegularFile(vaeConfig)
+                    ? checkpoint.vae(AutoencoderKLConfig.load(vaeConfig)) : checkpoint.vae();
+            SchedulerConfig scheduler = Files.isRegularFile(schedulerFile) ? schedulerConfig(schedulerFile)
+                    : builtInSchedulerConfig(type == LdmCheckpoint.ModelType.V2 ? "sd2" : "sd1");
             ClipTokenizer tokenizer = track(opened, ClipTokenizer.load(tokenizerDir));
-            // diffusers' from_single_file: 768 px for SD 2.x (v-prediction), 512 otherwise
-            int defaultSize = sd2 && !inpainting ? 768 : 512;
+            // diffusers' from_single_file: the reference unet config's size; 768 px for SD 2.x, 512 otherwise
+            int defaultSize = Files.isRegularFile(unetConfig) ? 0 : type == LdmCheckpoint.ModelType.V2 ? 768 : 512;
             return new StableDiffusion(name(file), tokenizer, textEncoder, unet, vae, scheduler, defaultSize,
                     reversed(opened));
         } catch (RuntimeException e) {
             closeQuietly(opened, e);
             throw e;
         }
-    }
-
-    private static Path siblingTokenizer(Path file, boolean sd2) {
-        Path parent = file.toAbsolutePath().getParent();
-        Path candidate = parent == null ? null : parent.resolve("tokenizer");
-        if (candidate != null && Files.isDirectory(candidate)) return candidate;
-        throw new CheckpointException(file + ": a single-file checkpoint carries no tokenizer; give a CLIP tokenizer "
-                + "folder (vocab.json + merges.txt), e.g. the tokenizer/ folder of "
-                + (sd2 ? SD2_REPO : SD1_REPO)
-                + ", or put one at " + (candidate == null ? "tokenizer/ beside the file" : candidate));
     }
 
     static SchedulerConfig builtInSchedulerConfig(String which) {
