@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
  * {@code zoe pull REPO}: downloads a model from the Hugging Face Hub into the standard cache without running
  * it, and prints the snapshot directory (usable wherever a model directory is expected).
  */
-@Command(name = "pull", description = {
+@Command(name = "pull", mixinStandardHelpOptions = true, description = {
         "Download a model from the Hugging Face Hub into the local cache (shared with Python's huggingface_hub)"
                 + " without running it; prints the snapshot directory.",
         "Honours HF_ENDPOINT, HF_HOME / HF_HUB_CACHE, HF_TOKEN and HF_HUB_OFFLINE."})
