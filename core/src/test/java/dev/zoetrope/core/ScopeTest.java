@@ -99,6 +99,26 @@ class ScopeTest {
         }
     }
 
+    /** Conversions and contiguous copies a kernel makes of its inputs do not stay in the caller's scope. */
+    @Test
+    void kernelsReleaseTheirTemporaries() {
+        BufferPool pool = BufferPool.SHARED;
+        try (Scope s = Scope.open()) {
+            Tensor half = Tensor.full(0.5f, 64, 1000).to(DType.BF16);
+            Tensor strided = Tensor.full(1.5f, 1000, 64).transpose(0, 1);
+            Tensor kv = Tensor.full(0.25f, 1, 2, 300, 32).to(DType.F16);
+            Tensor q = Tensor.full(0.1f, 1, 2, 9, 32);
+            long base = pool.liveBytes();
+            Tensor[] outs = {
+                    Ops.silu(half), Ops.add(half, strided), Ops.groupNorm(strided.unsqueeze(0), 8, null, null, 1e-5f),
+                    Ops.layerNorm(strided, null, null, 1e-5f), Ops.softmax(half), Ops.attention(q, kv, kv),
+                    Ops.attention(q.narrow(2, 0, 3), kv, kv), Ops.sumLast(strided)};
+            long expected = 0;
+            for (Tensor t : outs) expected += BufferPool.sizeClass(t.numel() * 4);
+            assertEquals(base + expected, pool.liveBytes(), "only the results remain allocated");
+        }
+    }
+
     @Test
     void bufferPoolReusesReleasedBuffers() {
         BufferPool pool = BufferPool.SHARED;

@@ -39,7 +39,8 @@ final class Elementwise {
             int da = i - (rank - a.length) >= 0 ? a[i - (rank - a.length)] : 1;
             int db = i - (rank - b.length) >= 0 ? b[i - (rank - b.length)] : 1;
             if (da != db && da != 1 && db != 1) {
-                throw new IllegalArgumentException("shapes " + Arrays.toString(a) + " and " + Arrays.toString(b) + " do not broadcast");
+                throw new IllegalArgumentException("shapes " + Arrays.toString(a) + " and " + Arrays.toString(b)
+                        + " do not broadcast");
             }
             out[i] = da == 1 ? db : da;
         }
@@ -147,6 +148,8 @@ final class Elementwise {
             if (Kernels.VECTOR) binaryVector(op, os, o, as, ia, sa, bs, ib, sb, len);
             else binaryScalar(op, os, o, as, ia, sa, bs, ib, sb, len);
         });
+        Kernels.release(av, a);
+        Kernels.release(bv, b);
         return out;
     }
 
@@ -223,6 +226,8 @@ final class Elementwise {
                 os.setAtIndex(F32, o + i, alpha * as.getAtIndex(F32, ia + i * sa) + beta * bs.getAtIndex(F32, ib + i * sb));
             }
         });
+        Kernels.release(av, a);
+        Kernels.release(bv, b);
         return out;
     }
 
@@ -271,6 +276,7 @@ final class Elementwise {
             int done = Kernels.VECTOR && sa == 1 && len >= FLOATS ? mapVector(fn, xs, ia, os, o, len, p, q) : 0;
             for (int i = done; i < len; i++) os.setAtIndex(F32, o + i, apply(fn, xs.getAtIndex(F32, ia + i * sa), p, q));
         });
+        Kernels.release(x, a);
         return out;
     }
 

@@ -36,8 +36,8 @@ final class Norms {
 
     // ---------------------------------------------------------------- row statistics
 
-    /** Σ x[off .. off+n). */
-    static double sum(MemorySegment s, long off, long n) {
+    /** Σ x[off .. off+n); {@code lanes} is scratch of FLOATS floats (see {@link Kernels#sumLanes}). */
+    static double sum(MemorySegment s, long off, long n, float[] lanes) {
         double total = 0;
         long i = 0;
         if (Kernels.VECTOR) {
@@ -46,7 +46,8 @@ final class Norms {
                 long blockEnd = Math.min(bound, i + BLOCK);
                 FloatVector acc = FloatVector.zero(F);
                 for (; i < blockEnd; i += FLOATS) acc = acc.add(FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER));
-                total += acc.reduceLanes(VectorOperators.ADD);
+                acc.intoArray(lanes, 0);
+                total += Kernels.sumLanes(lanes);
             }
         }
         for (; i < n; i++) total += s.getAtIndex(F32, off + i);
@@ -54,7 +55,7 @@ final class Norms {
     }
 
     /** Σ (x − mean)² over x[off .. off+n). */
-    static double sumSquaredDeviation(MemorySegment s, long off, long n, double mean) {
+    static double sumSquaredDeviation(MemorySegment s, long off, long n, double mean, float[] lanes) {
         double total = 0;
         long i = 0;
         if (Kernels.VECTOR) {
@@ -67,7 +68,8 @@ final class Norms {
                     FloatVector d = FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER).sub(m);
                     acc = d.fma(d, acc);
                 }
-                total += acc.reduceLanes(VectorOperators.ADD);
+                acc.intoArray(lanes, 0);
+                total += Kernels.sumLanes(lanes);
             }
         }
         for (; i < n; i++) {
@@ -78,7 +80,7 @@ final class Norms {
     }
 
     /** Σ x² over x[off .. off+n). */
-    static double sumSquares(MemorySegment s, long off, long n) {
+    static double sumSquares(MemorySegment s, long off, long n, float[] lanes) {
         double total = 0;
         long i = 0;
         if (Kernels.VECTOR) {
@@ -90,7 +92,8 @@ final class Norms {
                     FloatVector v = FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER);
                     acc = v.fma(v, acc);
                 }
-                total += acc.reduceLanes(VectorOperators.ADD);
+                acc.intoArray(lanes, 0);
+                total += Kernels.sumLanes(lanes);
             }
         }
         for (; i < n; i++) {
@@ -104,7 +107,8 @@ final class Norms {
      * out[i] = ((x[i] − meanHi) − meanLo)·scale + shift, the mean split into two floats: x − mean is then
      * nearly exact even when the mean is large against the spread (x·scale + shift would cancel there).
      */
-    private static void normalize(MemorySegment xs, long xo, MemorySegment os, long oo, long n, double mean, float scale, float shift) {
+    private static void normalize(MemorySegment xs, long xo, MemorySegment os, long oo, long n, double mean, float scale,
+                                  float shift) {
         float hi = (float) mean, lo = (float) (mean - hi);
         long i = 0;
         if (Kernels.VECTOR) {
@@ -149,11 +153,12 @@ final class Norms {
         MemorySegment xs = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forEach(n * groups, ng -> {
+            float[] lanes = new float[FLOATS];
             int g = ng % groups;
             long base = (long) ng * cg * spatial;
             long count = cg * spatial;
-            double mean = sum(xs, xo + base, count) / count;
-            double var = sumSquaredDeviation(xs, xo + base, count, mean) / count;
+            double mean = sum(xs, xo + base, count, lanes) / count;
+            double var = sumSquaredDeviation(xs, xo + base, count, mean, lanes) / count;
             double rstd = 1.0 / Math.sqrt(var + eps);
             for (int ch = 0; ch < cg; ch++) {
                 int channel = g * cg + ch;
@@ -162,6 +167,7 @@ final class Norms {
                 normalize(xs, xo + cb, os, cb, spatial, mean, scale, b == null ? 0f : b[channel]);
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -181,14 +187,16 @@ final class Norms {
         MemorySegment xs = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / d), (r0, r1) -> {
+            float[] lanes = new float[FLOATS];
             for (long r = r0; r < r1; r++) {
                 long base = r * d;
-                double mean = sum(xs, xo + base, d) / d;
-                double var = sumSquaredDeviation(xs, xo + base, d, mean) / d;
+                double mean = sum(xs, xo + base, d, lanes) / d;
+                double var = sumSquaredDeviation(xs, xo + base, d, mean, lanes) / d;
                 float rstd = (float) (1.0 / Math.sqrt(var + eps));
                 normalizeRow(xs, xo + base, os, base, d, mean, rstd, w, b);
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -230,9 +238,10 @@ final class Norms {
         MemorySegment xs = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / d), (r0, r1) -> {
+            float[] lanes = new float[FLOATS];
             for (long r = r0; r < r1; r++) {
                 long base = r * d;
-                float rstd = (float) (1.0 / Math.sqrt(sumSquares(xs, xo + base, d) / d + eps));
+                float rstd = (float) (1.0 / Math.sqrt(sumSquares(xs, xo + base, d, lanes) / d + eps));
                 int i = 0;
                 if (Kernels.VECTOR) {
                     int bound = d - d % FLOATS;
@@ -249,6 +258,7 @@ final class Norms {
                 }
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -266,14 +276,16 @@ final class Norms {
         MemorySegment xs = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / 4 / d), (r0, r1) -> {
-            for (long r = r0; r < r1; r++) softmaxRow(xs, xo + r * d, os, r * d, d);
+            float[] lanes = new float[FLOATS];
+            for (long r = r0; r < r1; r++) softmaxRow(xs, xo + r * d, os, r * d, d, lanes);
         });
+        Kernels.release(xc, x);
         return out;
     }
 
-    static void softmaxRow(MemorySegment xs, long xo, MemorySegment os, long oo, int d) {
+    static void softmaxRow(MemorySegment xs, long xo, MemorySegment os, long oo, int d, float[] lanes) {
         float max = max(xs, xo, d);
-        double total = expShifted(xs, xo, os, oo, d, max);
+        double total = expShifted(xs, xo, os, oo, d, max, lanes);
         scale(os, oo, os, oo, d, (float) (1.0 / total));
     }
 
@@ -296,7 +308,7 @@ final class Norms {
     private static final ThreadLocal<float[]> STAGING = ThreadLocal.withInitial(() -> new float[CHUNK]);
 
     /** out = exp(x − shift); returns Σ out. The vector path stages chunks in a float[] for {@link VectorMath#exp}. */
-    private static double expShifted(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float shift) {
+    private static double expShifted(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float shift, float[] lanes) {
         double total = 0;
         int i = 0;
         if (Kernels.VECTOR) {
@@ -311,8 +323,11 @@ final class Norms {
                 VectorMath.exp(buf, 0, len);
                 for (int j = 0; j < len; j += BLOCK) { // float lanes per block, blocks added in double
                     FloatVector acc = FloatVector.zero(F);
-                    for (int k = j, e = Math.min(len, j + BLOCK); k < e; k += FLOATS) acc = acc.add(FloatVector.fromArray(F, buf, k));
-                    total += acc.reduceLanes(VectorOperators.ADD);
+                    for (int k = j, e = Math.min(len, j + BLOCK); k < e; k += FLOATS) {
+                        acc = acc.add(FloatVector.fromArray(F, buf, k));
+                    }
+                    acc.intoArray(lanes, 0);
+                total += Kernels.sumLanes(lanes);
                 }
                 MemorySegment.copy(buf, 0, os, F32, (oo + i) * 4, len);
                 i += len;

@@ -45,11 +45,14 @@ final class VectorMath {
      * right; NaN stays NaN.
      */
     static void exp(float[] a, int from, int n) {
-        expSum(a, from, n, 0f);
+        expSum(a, from, n, 0f, null);
     }
 
-    /** a = e^(a − shift) over whole vectors covering [from, from + n); returns the sum of every lane written. */
-    static float expSum(float[] a, int from, int n, float shift) {
+    /**
+     * a = e^(a − shift) over whole vectors covering [from, from + n); returns the sum of every lane written,
+     * added in a fixed order through {@code lanes} (scratch of FLOATS floats; null: no sum, returns 0).
+     */
+    static float expSum(float[] a, int from, int n, float shift, float[] lanes) {
         FloatVector log2e = FloatVector.broadcast(F, LOG2E), magic = FloatVector.broadcast(F, ROUND_MAGIC);
         FloatVector ln2Hi = FloatVector.broadcast(F, -LN2_HI), ln2Lo = FloatVector.broadcast(F, -LN2_LO);
         FloatVector e0 = FloatVector.broadcast(F, E0), e1 = FloatVector.broadcast(F, E1), e2 = FloatVector.broadcast(F, E2),
@@ -77,7 +80,9 @@ final class VectorMath {
             e.intoArray(a, i);
             sum = sum.add(e);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        if (lanes == null) return 0f;
+        sum.intoArray(lanes, 0);
+        return (float) Kernels.sumLanes(lanes);
     }
 
     // ---------------------------------------------------------------- log
@@ -119,7 +124,8 @@ final class VectorMath {
             FloatVector result = ef.fma(ln2Hi, ef.fma(ln2Lo, log1p));
             result = result.blend(Float.NEGATIVE_INFINITY, x.compare(VectorOperators.EQ, 0f));
             result = result.blend(Float.NaN, x.lt(0f));
-            result = result.blend(x, x.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY).or(x.test(VectorOperators.IS_NAN)));
+            // +∞ and NaN (x ≠ x) map to themselves
+            result = result.blend(x, x.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY).or(x.compare(VectorOperators.NE, x)));
             result.intoArray(a, i);
         }
     }
@@ -263,15 +269,17 @@ final class VectorMath {
      */
     private static void trig(float[] a, int from, int n, int shift) {
         FloatVector twoOverPi = FloatVector.broadcast(F, TWO_OVER_PI), magic = FloatVector.broadcast(F, ROUND_MAGIC);
-        FloatVector p1 = FloatVector.broadcast(F, -PIO2_1), p2 = FloatVector.broadcast(F, -PIO2_2), p3 = FloatVector.broadcast(F, -PIO2_3);
+        FloatVector p1 = FloatVector.broadcast(F, -PIO2_1), p2 = FloatVector.broadcast(F, -PIO2_2);
+        FloatVector p3 = FloatVector.broadcast(F, -PIO2_3);
         FloatVector s3 = FloatVector.broadcast(F, 1f / 362880), s2 = FloatVector.broadcast(F, -1f / 5040),
                 s1 = FloatVector.broadcast(F, 1f / 120), s0 = FloatVector.broadcast(F, -1f / 6);
         FloatVector c4 = FloatVector.broadcast(F, -1f / 3628800), c3 = FloatVector.broadcast(F, 1f / 40320),
-                c2 = FloatVector.broadcast(F, -1f / 720), c1 = FloatVector.broadcast(F, 1f / 24), c0 = FloatVector.broadcast(F, -0.5f);
+                c2 = FloatVector.broadcast(F, -1f / 720), c1 = FloatVector.broadcast(F, 1f / 24);
+        FloatVector c0 = FloatVector.broadcast(F, -0.5f);
         FloatVector one = FloatVector.broadcast(F, 1f);
         for (int i = from, end = from + n; i < end; i += FLOATS) {
             FloatVector x = FloatVector.fromArray(F, a, i);
-            if (x.abs().compare(VectorOperators.GT, TRIG_LIMIT).or(x.test(VectorOperators.IS_NAN)).anyTrue()) {
+            if (x.abs().compare(VectorOperators.GT, TRIG_LIMIT).or(x.compare(VectorOperators.NE, x)).anyTrue()) { // or NaN
                 for (int l = i; l < i + FLOATS; l++) a[l] = (float) (shift == 0 ? Math.sin(a[l]) : Math.cos(a[l]));
                 continue;
             }

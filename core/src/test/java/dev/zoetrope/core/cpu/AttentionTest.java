@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Tiled attention against the textbook softmax(q·kᵀ·scale + mask)·v in double. Sizes straddle the
- * kernel's block sizes (64 queries, up to 128 keys) and the 4-row register blocks.
+ * kernel's block sizes ({@link Attention#BLOCK_Q} queries, {@link Attention#BLOCK_K} keys), its 4-row
+ * register blocks and the switch to the unpacked path below {@link Attention#FEW_QUERIES} query rows.
  */
 class AttentionTest {
     private Scope scope;
@@ -97,10 +98,12 @@ class AttentionTest {
     @Test
     void matchesReferenceAcrossBlockBoundaries() {
         check("tiny", 1, 1, 1, 1, 1, 8, 8, null, false);
-        check("odd sizes", 2, 3, 3, 67, 131, 40, 40, null, false);
+        check("odd sizes", 2, 3, 3, 67, 301, 40, 40, null, false);
+        check("few queries", 1, 2, 2, 7, 9, 40, 40, null, false);
         check("head dim 16", 1, 2, 2, 130, 257, 16, 16, null, false);
         check("head dim 64, Dv 24", 1, 2, 2, 5, 77, 64, 24, null, false);
         check("head dim 3", 1, 1, 1, 9, 10, 3, 5, null, false);
+        check("VAE mid-block: one head of 512", 1, 1, 1, 70, 90, 512, 512, null, false);
     }
 
     @Test
@@ -120,7 +123,7 @@ class AttentionTest {
     @Test
     void causalAlignsQueriesToTheEndOfTheKeys() {
         check("causal square", 1, 2, 2, 150, 150, 16, 16, null, true);
-        check("causal KV cache (Lq < Lk)", 2, 2, 2, 37, 200, 16, 16, null, true);
+        check("causal KV cache (Lq < Lk)", 2, 2, 2, 37, 600, 16, 16, null, true);
         check("causal decode step", 1, 4, 4, 1, 300, 64, 64, null, true);
         check("causal with mask", 1, 1, 1, 20, 30, 8, 8, TestData.random(rnd, 1f, 1, 1, 20, 30), true);
     }
@@ -130,6 +133,17 @@ class AttentionTest {
         check("GQA 14/2 (Qwen2)", 1, 14, 2, 9, 33, 64, 64, null, false);
         check("GQA causal", 2, 4, 2, 21, 21, 16, 16, null, true);
         check("MQA", 1, 6, 1, 3, 140, 16, 8, null, true);
+    }
+
+    /** Fewer than 8 query rows take the unpacked path, which splits long key ranges into chunks merged in order. */
+    @Test
+    void fewQueriesOverSeveralKeyChunks() {
+        int lk = 2 * Attention.KEY_CHUNK + 77;
+        check("decode, 3 chunks, GQA", 2, 6, 2, 1, lk, 64, 64, null, true);
+        check("speculative rows, mask", 1, 4, 2, 5, lk, 24, 20, TestData.random(rnd, 2f, 1, 4, 5, lk), true);
+        float[] pad = new float[lk];
+        java.util.Arrays.fill(pad, 0, Attention.KEY_CHUNK + 3, Float.NEGATIVE_INFINITY); // whole first chunk masked
+        check("masked chunk", 1, 2, 1, 2, lk, 16, 16, Tensor.of(pad, 1, 1, 1, lk), false);
     }
 
     @Test
