@@ -11,26 +11,31 @@ import java.lang.foreign.MemorySegment;
  * offset and strides so transposed views need no copy; A and B may be F32, F16 or BF16 (widened while
  * packing). C is row-major F32 with leading dimension ldc.
  *
- * <p>Blocked as in GotoBLAS/BLIS: for each block of NC columns and each block of KC rows of B, the B block is
- * packed into kc × nr panels (shared, L3), then tasks over (rows of A × groups of panels) pack their A block
- * into mr × kc micro-panels (L2) and run the register-tile micro-kernel over every (panel, micro-panel) pair,
- * the B panel staying in L1. K is never split across threads: a C element accumulates its K blocks in order,
- * each block by one micro-kernel lane, so results are bit-identical for any thread count. At most
- * {@link Gemv#MAX_ROWS} rows take the streaming GEMV path instead.
+ * <p>Blocked in the GotoBLAS/BLIS manner, with the K loop inside the tasks: for each block of columns (as
+ * many as keep B, packed over the whole of K into kc × nr panels, within {@link #B_BUDGET}: L3), tasks over
+ * (a block of mc rows × a group of panels) run the K blocks in order, each time packing their A slice into
+ * mr × kc micro-panels and sweeping them (L2) past one B panel at a time (L1), adding each tile into their C
+ * block; mc is sized so C block and A slice share L2 ({@link #L2_BUDGET}). K is never split across
+ * threads: a C element accumulates its K blocks in order, each block by one micro-kernel lane, so results
+ * are bit-identical for any thread count. At most {@link Gemv#MAX_ROWS} rows
+ * take the streaming GEMV path instead. The register tile is chosen from the vector species
+ * ({@code -Dzoetrope.gemm.tile=V4X2|V9X2} overrides it, for measuring on a new machine).
  */
 public final class Gemm {
     private Gemm() {
     }
 
-    /** Columns of B per packed block: kc × nc floats (3 MiB at kc 384) stay in L3. */
-    static final int NC = 2048;
+    /** Floats of B packed at once (over the whole of K): 8 MiB, shared by the threads in L3. */
+    static final int B_BUDGET = 2 << 20;
+    /** Floats of a task's C block plus its A slice: 640 KiB, to stay in a 1 MiB L2 beside the B panels. */
+    static final int L2_BUDGET = 160 << 10;
     /** The register tile this machine uses, chosen once from the vector species. */
     static final Tile TILE = Tile.preferred();
 
-    /** The blocking in use, for benchmark reports: e.g. "tile 4×16 (vector 8×f32), kc 384, mc 256, nc 2048". */
+    /** The blocking in use, for benchmark reports: e.g. "tile 4×16 (vector 8×f32), kc 384, mc ≤ 256". */
     public static String configuration() {
         String kind = TILE.vector ? "vector " + Kernels.FLOATS + "×f32" : "scalar";
-        return "tile " + TILE.mr + "×" + TILE.nr + " (" + kind + "), kc " + TILE.kc + ", mc " + TILE.mc + ", nc " + NC;
+        return "tile " + TILE.mr + "×" + TILE.nr + " (" + kind + "), kc " + TILE.kc + ", mc ≤ " + TILE.mc;
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -91,50 +96,60 @@ public final class Gemm {
             return;
         }
         int mr = tile.mr, nr = tile.nr;
-        // Balanced blocks: K blocks depend on k only (the order of additions), the rest only on speed.
+        // K blocks depend on k and the tile only: they fix the order of additions. The rest only affects speed.
         int kBlocks = ceilDiv(k, tile.kc), kcMax = ceilDiv(k, kBlocks);
-        int nBlocks = ceilDiv(n, NC), ncMax = roundUp(ceilDiv(n, nBlocks), nr);
+        // Column blocks narrow enough that B packed over the whole of K stays within the L3 budget.
+        int ncCap = Math.max(nr, B_BUDGET / k / nr * nr);
+        int nBlocks = ceilDiv(n, ncCap), ncMax = roundUp(ceilDiv(n, nBlocks), nr);
         int threads = Parallel.threads();
+        // Rows per task: its C block (mc × nc) and its A slice (mc × kc) together stay in L2.
+        int mcCap = Math.max(mr, Math.min(tile.mc, L2_BUDGET / (ncMax + kcMax)) / mr * mr);
         int microPanels = ceilDiv(m, mr);
-        int mBlocks = ceilDiv(m, tile.mc);
+        int mBlocks = ceilDiv(m, mcCap);
         if (threads > 1 && mBlocks < 4 * threads) mBlocks = Math.min(microPanels, roundUp(mBlocks, threads));
         int mcMax = ceilDiv(microPanels, mBlocks) * mr;
         int rowBlocks = ceilDiv(m, mcMax);
-        float[] bPack = WORKSPACE.get().b(ncMax * kcMax);
+        float[] bPack = WORKSPACE.get().b(k * ncMax);
         for (int j0 = 0; j0 < n; j0 += ncMax) {
             int nc = Math.min(ncMax, n - j0), panels = ceilDiv(nc, nr);
-            // Too few row blocks to keep every thread busy: also split the panels (A is then packed twice).
-            int chunks = rowBlocks >= threads ? 1 : Math.min(panels, ceilDiv(threads, rowBlocks));
-            int panelsPerChunk = ceilDiv(panels, chunks);
-            int chunkCount = ceilDiv(panels, panelsPerChunk);
-            for (int p0 = 0; p0 < k; p0 += kcMax) {
-                int kc = Math.min(kcMax, k - p0);
-                boolean first = p0 == 0;
-                int jBase = j0, pBase = p0;
-                Parallel.forRange(panels, 4, (s, e) -> {
-                    for (int jp = (int) s; jp < e; jp++) {
-                        b.packColumns(pBase, kc, jBase + jp * nr, Math.min(nr, nc - jp * nr), nr, bPack, jp * kc * nr);
+            // A task owns a block of rows and a group of panels; with enough row blocks, all panels.
+            int groups = rowBlocks >= threads ? 1 : Math.min(panels, ceilDiv(threads, rowBlocks));
+            int panelsPerGroup = ceilDiv(panels, groups);
+            int groupCount = ceilDiv(panels, panelsPerGroup);
+            int jBase = j0;
+            // B[0:k, j0:j0+nc] as panels, K block after K block: block pb starts at p0·panels·nr.
+            Parallel.forRange((long) kBlocks * panels, 4, (s, e) -> {
+                for (long item = s; item < e; item++) {
+                    int pb = (int) (item / panels), jp = (int) (item % panels);
+                    int p0 = pb * kcMax, kc = Math.min(kcMax, k - p0);
+                    b.packColumns(p0, kc, jBase + jp * nr, Math.min(nr, nc - jp * nr), nr, bPack, (p0 * panels + jp * kc) * nr);
+                }
+            });
+            Parallel.forEach(rowBlocks * groupCount, task -> {
+                int i0 = (task / groupCount) * mcMax, mc = Math.min(mcMax, m - i0);
+                int jpStart = (task % groupCount) * panelsPerGroup, jpEnd = Math.min(panels, jpStart + panelsPerGroup);
+                Workspace ws = WORKSPACE.get();
+                int micro = ceilDiv(mc, mr);
+                float[] aPack = ws.a(micro * mr * kcMax);
+                float[] acc = ws.tile(mr * nr);
+                for (int p0 = 0; p0 < k; p0 += kcMax) {
+                    int kc = Math.min(kcMax, k - p0);
+                    boolean first = p0 == 0;
+                    for (int ip = 0; ip < micro; ip++) {
+                        a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), p0, kc, mr, aPack, ip * kc * mr);
                     }
-                });
-                Parallel.forEach(rowBlocks * chunkCount, task -> {
-                    int i0 = (task / chunkCount) * mcMax, mc = Math.min(mcMax, m - i0);
-                    int jpStart = (task % chunkCount) * panelsPerChunk, jpEnd = Math.min(panels, jpStart + panelsPerChunk);
-                    Workspace ws = WORKSPACE.get();
-                    int micro = ceilDiv(mc, mr);
-                    float[] aPack = ws.a(micro * mr * kc);
-                    float[] acc = ws.tile(mr * nr);
-                    for (int ip = 0; ip < micro; ip++) a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), pBase, kc, mr, aPack, ip * kc * mr);
                     for (int jp = jpStart; jp < jpEnd; jp++) {
                         int j = jBase + jp * nr, cols = Math.min(nr, nc - jp * nr);
+                        int bOff = (p0 * panels + jp * kc) * nr;
                         for (int ip = 0; ip < micro; ip++) {
                             int i = i0 + ip * mr, rows = Math.min(mr, m - i);
-                            tile.multiply(aPack, ip * kc * mr, bPack, jp * kc * nr, kc, acc);
+                            tile.multiply(aPack, ip * kc * mr, bPack, bOff, kc, acc);
                             MicroKernels.store(tile, acc, rows, cols, c, cOff + i * ldc + j, ldc, first, accumulate,
                                     rowBias, i, colBias, j);
                         }
                     }
-                });
-            }
+                }
+            });
         }
     }
 

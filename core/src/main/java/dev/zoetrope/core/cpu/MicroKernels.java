@@ -10,10 +10,12 @@ import java.util.Arrays;
 /**
  * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc) by a packed B panel
  * (kc × nr) into an mr × nr tile of accumulators, then {@link #store} adds the tile into C. The vector tiles
- * are mr rows × 2 vectors: all accumulators plus two B vectors and the A broadcasts must fit the register
- * file, or C2 spills an accumulator every step (6 × 2 on AVX2's 16 registers measured at half the speed of
- * 5 × 2, which runs at the FMA peak). Every lane of a tile is computed independently in ascending p, so a
- * C element's value does not depend on which tile or thread computed it.
+ * are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so the accumulators,
+ * the two B vectors and mr broadcasts must all fit the register file, or an accumulator is spilled and
+ * reloaded every step: on AVX2's 16 registers 6 × 2 and 5 × 2 spill and ran at half the speed of 4 × 2, which
+ * reaches the FMA peak with its panels in L1 (3 × 3 fits too but measured slower; unrolling the k loop
+ * spills as well). Every lane of a tile is computed independently in ascending p, so a C element's value
+ * does not depend on which tile or thread computed it.
  */
 final class MicroKernels {
     private MicroKernels() {
@@ -21,13 +23,9 @@ final class MicroKernels {
 
     /** A register tile shape, its cache blocking and the kernel that computes it. */
     enum Tile {
-        /** 16 vector registers (AVX2): 8 accumulators, 2 B vectors, up to 4 broadcasts — never spills. */
+        /** 16 vector registers (AVX2): 8 accumulators + 2 B vectors + 4 broadcasts fit even when C2 hoists them. */
         V4X2(4, 2),
-        /** 16 vector registers, 3-vector-wide alternative (9 accumulators). */
-        V3X3(3, 3),
-        /** 5 rows: the better FMA/load ratio, but C2 hoists all 5 broadcasts and spills an accumulator on AVX2. */
-        V5X2(5, 2),
-        /** 32 vector registers (AVX-512, NEON, SVE): 18 accumulators. */
+        /** 32 vector registers (AVX-512, NEON, SVE): 18 accumulators + 2 + 9 broadcasts. */
         V9X2(9, 2),
         /** Plain Java for {@code -Dzoetrope.vector=false}. */
         SCALAR(4, 0);
@@ -52,7 +50,14 @@ final class MicroKernels {
         static Tile preferred() {
             if (!Kernels.VECTOR) return SCALAR;
             String forced = System.getProperty("zoetrope.gemm.tile");
-            if (forced != null) return valueOf(forced);
+            if (forced != null) {
+                try {
+                    return valueOf(forced);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("-Dzoetrope.gemm.tile=" + forced + ": expected one of "
+                            + java.util.Arrays.toString(values()), e);
+                }
+            }
             boolean wideRegisterFile = Kernels.F.vectorBitSize() >= 512
                     || System.getProperty("os.arch", "").equals("aarch64");
             return wideRegisterFile ? V9X2 : V4X2;
@@ -61,9 +66,7 @@ final class MicroKernels {
         void multiply(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
             switch (this) {
                 case V4X2 -> vector4x2(a, aOff, b, bOff, kc, tile);
-                case V3X3 -> vector3x3(a, aOff, b, bOff, kc, tile);
                 case V9X2 -> vector9x2(a, aOff, b, bOff, kc, tile);
-                case V5X2 -> vector5x2(a, aOff, b, bOff, kc, tile);
                 case SCALAR -> scalar(a, aOff, b, bOff, kc, mr, nr, tile);
             }
         }
@@ -151,51 +154,7 @@ final class MicroKernels {
         c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
     }
 
-    /** 3 rows × 3 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector3x3(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
-        VectorSpecies<Float> f = Kernels.F;
-        int l = f.length(), nr = 3 * l;
-        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc;
-        FloatVector zero = FloatVector.zero(f);
-        FloatVector c0a = zero, c0b = zero, c0c = zero, c1a = zero, c1b = zero, c1c = zero;
-        FloatVector c2a = zero, c2b = zero, c2c = zero;
-        FloatVector av;
-        for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * nr;
-            FloatVector left = FloatVector.fromArray(f, b, bi), mid = FloatVector.fromArray(f, b, bi + l), right = FloatVector.fromArray(f, b, bi + 2 * l);
-            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(mid, c0b); c0c = av.fma(right, c0c);
-            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(mid, c1b); c1c = av.fma(right, c1c);
-            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(mid, c2b); c2c = av.fma(right, c2c);
-        }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l); c0c.intoArray(tile, 0 * nr + 2 * l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l); c1c.intoArray(tile, 1 * nr + 2 * l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l); c2c.intoArray(tile, 2 * nr + 2 * l);
-    }
 
-    /** 5 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector5x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
-        VectorSpecies<Float> f = Kernels.F;
-        int l = f.length(), nr = 2 * l;
-        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc, a4 = aOff + 4 * kc;
-        FloatVector zero = FloatVector.zero(f);
-        FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
-        FloatVector c3a = zero, c3b = zero, c4a = zero, c4b = zero;
-        FloatVector av;
-        for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * nr;
-            FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
-            av = FloatVector.broadcast(f, a[a4 + p]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
-        }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l);
-        c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
-        c4a.intoArray(tile, 4 * nr); c4b.intoArray(tile, 4 * nr + l);
-    }
 
     /** 9 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
     static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
