@@ -77,9 +77,9 @@ abstract class GenerationCommand implements Callable<Integer> {
     String output;
 
     @Option(names = "--config", paramLabel = "DIR|REPO",
-            description = {"For a single-file checkpoint: a diffusers folder or hub repo id of the same architecture whose",
-                    "tokenizer and configs to use (default: the file's folder if it has tokenizer/, else the reference",
-                    "repo diffusers uses, e.g. stable-diffusion-v1-5/stable-diffusion-v1-5, config files only)."})
+            description = "For a single-file checkpoint: a diffusers folder or hub repo id of the same architecture whose "
+                    + "tokenizer and configs to use (default: the file's folder if it has tokenizer/, else the reference "
+                    + "repo diffusers uses, e.g. stable-diffusion-v1-5/stable-diffusion-v1-5, config files only).")
     String config;
 
     @Option(names = "--revision", paramLabel = "REV", description = "Hub branch, tag or commit of a repo id (default: main).")

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 
 /** {@code zoe img2img}: Stable Diffusion image-to-image. */
-@Command(name = "img2img", sortOptions = false,
+@Command(name = "img2img", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Redraw an image guided by a prompt (diffusers' StableDiffusionImg2ImgPipeline).")
 final class Img2ImgCommand extends GenerationCommand {
     @Option(names = {"-i", "--image"}, required = true, paramLabel = "FILE", description = "The starting image (PNG, JPEG, BMP, GIF, WebP).")

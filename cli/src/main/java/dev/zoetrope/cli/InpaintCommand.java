@@ -16,14 +16,14 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 
 /** {@code zoe inpaint}: Stable Diffusion inpainting. */
-@Command(name = "inpaint", sortOptions = false,
+@Command(name = "inpaint", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Repaint the white part of a mask (diffusers' StableDiffusionInpaintPipeline).",
                 "Works with inpainting checkpoints (9-channel UNet) and with ordinary ones (the kept region is blended back)."})
 final class InpaintCommand extends GenerationCommand {
     @Option(names = {"-i", "--image"}, required = true, paramLabel = "FILE", description = "The image to repaint.")
     Path image;
 
-    @Option(names = "--mask", required = true, paramLabel = "FILE", description = "White (>= 50% grey) = repaint, black = keep.")
+    @Option(names = "--mask", required = true, paramLabel = "FILE", description = "White (50%% grey or lighter) = repaint, black = keep.")
     Path mask;
 
     @Option(names = "--strength", paramLabel = "S", description = "In [0, 1]; 1 starts from pure noise (default: ${DEFAULT-VALUE}).")

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code zoe txt2img}: Stable Diffusion text-to-image. */
-@Command(name = "txt2img", sortOptions = false,
+@Command(name = "txt2img", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Generate images from a text prompt with Stable Diffusion 1.x/2.x (diffusers' StableDiffusionPipeline).")
 final class Txt2ImgCommand extends GenerationCommand {
     @Option(names = {"-W", "--width"}, paramLabel = "PIXELS", description = "Image width, a multiple of 8 (default: the model's, 512 for SD 1.5).")
