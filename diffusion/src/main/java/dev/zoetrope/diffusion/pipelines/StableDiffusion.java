@@ -1,5 +1,6 @@
 package dev.zoetrope.diffusion.pipelines;
 
+import dev.zoetrope.core.Backend.Interpolation;
 import dev.zoetrope.core.CheckpointException;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
@@ -260,8 +261,7 @@ public final class StableDiffusion implements AutoCloseable {
             Tensor maskedImage = mul(initImage, keep);
 
             // prepare_mask_latents
-            Tensor mask = interpolate(maskCondition, height / f, width / f, dev.zoetrope.core.Backend.Interpolation.NEAREST,
-                    false);                                                                 // [1, 1, h, w]
+            Tensor mask = interpolate(maskCondition, height / f, width / f, Interpolation.NEAREST, false);  // [1, 1, h, w]
             r.inspect(Inspector.MASK_LATENT, -1, mask);
             Tensor maskedImageLatents = encodeImage(r, maskedImage);                       // [1, 4, h, w]
             r.inspect(Inspector.MASKED_IMAGE_LATENTS, -1, maskedImageLatents);
@@ -292,8 +292,8 @@ public final class StableDiffusion implements AutoCloseable {
      */
     private record Inpainting(InpaintBlend blend, boolean nineChannel, Tensor mask, Tensor imageLatents, Tensor noise,
                               Tensor extraChannels) {
-        /** (1 − m)·known + m·latents */
-        Tensor blend(Tensor known, Tensor latents) {
+        /** (1 − m)·known + m·latents: the known region from {@code known}, the repainted one from {@code latents}. */
+        Tensor keepKnown(Tensor known, Tensor latents) {
             return add(mul(affine(mask, -1f, 1f), known), mul(mask, latents));
         }
     }
@@ -394,7 +394,7 @@ public final class StableDiffusion implements AutoCloseable {
             try (Scope step = Scope.open()) {
                 Tensor x = latents;
                 if (inpainting != null && inpainting.blend() == InpaintBlend.BEFORE_STEP) {
-                    x = inpainting.blend(scheduler.addNoise(inpainting.imageLatents(), inpainting.noise(), t), x);
+                    x = inpainting.keepKnown(scheduler.addNoise(inpainting.imageLatents(), inpainting.noise(), t), x);
                 }
                 Tensor input = cfg ? concat(0, x, x) : x;
                 input = scheduler.scaleModelInput(input, t);
@@ -414,7 +414,7 @@ public final class StableDiffusion implements AutoCloseable {
                     Tensor known = i < total - 1
                             ? scheduler.addNoise(inpainting.imageLatents(), inpainting.noise(), timesteps[i + 1])
                             : inpainting.imageLatents();
-                    next = inpainting.blend(known, next);
+                    next = inpainting.keepKnown(known, next);
                 }
                 latents = step.keep(next.contiguous());
             }
