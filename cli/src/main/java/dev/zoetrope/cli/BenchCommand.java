@@ -21,7 +21,8 @@ final class BenchCommand implements Runnable {
 
     @Command(name = "gemm", description = {
             "SGEMM against OpenBLAS (through FFM) for 1024³ and 4096×320×2880 with each thread count, then conv2d,",
-            "attention and group norm next to the GEMM peak. Last line: gemm_ratio_vs_openblas=<smallest ratio>."})
+            "attention and group norm next to the GEMM peak, and a one-token BF16 linear (decode) in GB/s. Last line:",
+            "gemm_ratio_vs_openblas=<smallest ratio>."})
     static final class Gemm implements Callable<Integer> {
         @Option(names = "--threads", split = ",", paramLabel = "N[,N...]", description = "Thread counts to measure (default: 1,2).")
         int[] threads = {1, 2};
