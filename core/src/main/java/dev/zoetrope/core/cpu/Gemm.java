@@ -172,8 +172,9 @@ public final class Gemm {
                         for (int ip = 0; ip < micro; ip++) {
                             int i = i0 + ip * mr, rows = Math.min(mr, m - i);
                             long at = cOff + i * ldc + j;
-                            if (tile.vector && rows == mr && cols == nr && (!first || (rowBias == null && colBias == null))) {
-                                tile.multiplyInto(aPack, ip * panelSize, bPack, bOff, kc, c, at, ldc, !first || accumulate);
+                            if (tile.vector && rows == mr && cols == nr) {
+                                tile.multiplyInto(aPack, ip * panelSize, bPack, bOff, kc, c, at, ldc, !first || accumulate,
+                                        first ? colBias : null, j, first ? rowBias : null, i);
                             } else {
                                 tile.multiply(aPack, ip * panelSize, bPack, bOff, kc, acc, accSegment);
                                 MicroKernels.store(tile, acc, rows, cols, c, at, ldc, first, accumulate, rowBias, i, colBias, j);

@@ -10,8 +10,8 @@ import java.util.Arrays;
 /**
  * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc) by a packed B panel
  * (kc × nr, row r of A at r·{@link #PITCH}) into an mr × nr tile of accumulators and writes or adds it straight into C (going through memory
- * for the epilogue measured ~8% slower); edge tiles and first blocks with a bias land in a scratch tile that
- * {@link #store} then adds into C. The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so the accumulators,
+ * for the epilogue measured ~8% slower), biases included; edge tiles land in a scratch tile that
+ * {@link #store} then adds into C in the same order. The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so the accumulators,
  * the two B vectors and mr broadcasts must all fit the register file, or an accumulator is spilled and
  * reloaded every step: on AVX2's 16 registers 6 × 2 and 5 × 2 spill and ran at half the speed of 4 × 2, which
  * reaches the FMA peak with its panels in L1 (3 × 3 fits too but measured slower; unrolling the k loop
@@ -64,19 +64,19 @@ final class MicroKernels {
             return wideRegisterFile ? V9X2 : V4X2;
         }
 
-        /** A vector tile straight into C: C = acc, or C + acc when {@code add}. */
+        /** A full vector tile straight into C: C = acc + biases, or C + (acc + biases) when {@code add}. */
         void multiplyInto(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
-                          boolean add) {
+                          boolean add, float[] colBias, int j0, float[] rowBias, int i0) {
             switch (this) {
-                case V4X2 -> vector4x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add);
-                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add);
+                case V4X2 -> vector4x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add, colBias, j0, rowBias, i0);
+                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add, colBias, j0, rowBias, i0);
                 case SCALAR -> throw new IllegalStateException("the scalar tile goes through store()");
             }
         }
 
         /** Any tile into the scratch {@code tile} (mr × nr floats; {@code tileSegment} is a view of it). */
         void multiply(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile, MemorySegment tileSegment) {
-            if (vector) multiplyInto(a, aOff, b, bOff, kc, tileSegment, 0, nr, false);
+            if (vector) multiplyInto(a, aOff, b, bOff, kc, tileSegment, 0, nr, false, null, 0, null, 0);
             else scalar(a, aOff, b, bOff, kc, mr, nr, tile);
         }
     }
@@ -150,10 +150,11 @@ final class MicroKernels {
 
     /**
      * 4 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·PITCH + p]·b[bOff + p·nr + j] (fused, p ascending), then
-     * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
+     * acc + colBias[j0 + j] + rowBias[i0 + r] (biases optional) is written to the tile at element cIdx of c
+     * (leading dimension ldc), or added to it when {@code add}: the order {@link #store} uses.
      */
     static void vector4x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
-                           boolean add) {
+                          boolean add, float[] colBias, int j0, float[] rowBias, int i0) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
         FloatVector zero = FloatVector.zero(f);
@@ -167,6 +168,19 @@ final class MicroKernels {
             av = FloatVector.broadcast(f, a[ai + PITCH]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
             av = FloatVector.broadcast(f, a[ai + 2 * PITCH]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
             av = FloatVector.broadcast(f, a[ai + 3 * PITCH]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+        }
+        if (colBias != null) {
+            FloatVector biasa = FloatVector.fromArray(f, colBias, j0), biasb = FloatVector.fromArray(f, colBias, j0 + l);
+            c0a = c0a.add(biasa); c0b = c0b.add(biasb);
+            c1a = c1a.add(biasa); c1b = c1b.add(biasb);
+            c2a = c2a.add(biasa); c2b = c2b.add(biasb);
+            c3a = c3a.add(biasa); c3b = c3b.add(biasb);
+        }
+        if (rowBias != null) {
+            av = FloatVector.broadcast(f, rowBias[i0]); c0a = c0a.add(av); c0b = c0b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 1]); c1a = c1a.add(av); c1b = c1b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 2]); c2a = c2a.add(av); c2b = c2b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 3]); c3a = c3a.add(av); c3b = c3b.add(av);
         }
         long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
         if (add) {
@@ -183,10 +197,11 @@ final class MicroKernels {
 
     /**
      * 9 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·PITCH + p]·b[bOff + p·nr + j] (fused, p ascending), then
-     * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
+     * acc + colBias[j0 + j] + rowBias[i0 + r] (biases optional) is written to the tile at element cIdx of c
+     * (leading dimension ldc), or added to it when {@code add}: the order {@link #store} uses.
      */
     static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
-                           boolean add) {
+                          boolean add, float[] colBias, int j0, float[] rowBias, int i0) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
         FloatVector zero = FloatVector.zero(f);
@@ -206,6 +221,29 @@ final class MicroKernels {
             av = FloatVector.broadcast(f, a[ai + 6 * PITCH]); c6a = av.fma(left, c6a); c6b = av.fma(right, c6b);
             av = FloatVector.broadcast(f, a[ai + 7 * PITCH]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
             av = FloatVector.broadcast(f, a[ai + 8 * PITCH]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
+        }
+        if (colBias != null) {
+            FloatVector biasa = FloatVector.fromArray(f, colBias, j0), biasb = FloatVector.fromArray(f, colBias, j0 + l);
+            c0a = c0a.add(biasa); c0b = c0b.add(biasb);
+            c1a = c1a.add(biasa); c1b = c1b.add(biasb);
+            c2a = c2a.add(biasa); c2b = c2b.add(biasb);
+            c3a = c3a.add(biasa); c3b = c3b.add(biasb);
+            c4a = c4a.add(biasa); c4b = c4b.add(biasb);
+            c5a = c5a.add(biasa); c5b = c5b.add(biasb);
+            c6a = c6a.add(biasa); c6b = c6b.add(biasb);
+            c7a = c7a.add(biasa); c7b = c7b.add(biasb);
+            c8a = c8a.add(biasa); c8b = c8b.add(biasb);
+        }
+        if (rowBias != null) {
+            av = FloatVector.broadcast(f, rowBias[i0]); c0a = c0a.add(av); c0b = c0b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 1]); c1a = c1a.add(av); c1b = c1b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 2]); c2a = c2a.add(av); c2b = c2b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 3]); c3a = c3a.add(av); c3b = c3b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 4]); c4a = c4a.add(av); c4b = c4b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 5]); c5a = c5a.add(av); c5b = c5b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 6]); c6a = c6a.add(av); c6b = c6b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 7]); c7a = c7a.add(av); c7b = c7b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 8]); c8a = c8a.add(av); c8b = c8b.add(av);
         }
         long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
         if (add) {
