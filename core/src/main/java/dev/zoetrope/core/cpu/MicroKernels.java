@@ -8,15 +8,17 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc) by a packed B panel
- * (kc × nr, row r of A at r·{@link #PITCH}) into an mr × nr tile of accumulators and writes or adds it straight into C (going through memory
- * for the epilogue measured ~8% slower), biases included; edge tiles land in a scratch tile that
- * {@link #store} then adds into C in the same order. The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so the accumulators,
- * the two B vectors and mr broadcasts must all fit the register file, or an accumulator is spilled and
- * reloaded every step: on AVX2's 16 registers 6 × 2 and 5 × 2 spill and ran at half the speed of 4 × 2, which
- * reaches the FMA peak with its panels in L1 (3 × 3 fits too but measured slower; unrolling the k loop
- * spills as well). Every lane of a tile is computed independently in ascending p, so a C element's value
- * does not depend on which tile or thread computed it.
+ * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc, row r at r·{@link #PITCH})
+ * by a packed B panel (kc × nr) into an mr × nr tile of accumulators and writes or adds it, biases included,
+ * straight into C (a round trip through a scratch tile measured ~8% slower); edge tiles do take the scratch
+ * tile, which {@link #store} adds into C with the same additions in the same order.
+ *
+ * <p>The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so
+ * the accumulators, the two B vectors and mr broadcasts must all fit the register file, or an accumulator is
+ * spilled and reloaded every step: on AVX2's 16 registers 6 × 2 and 5 × 2 spill and ran at half the speed of
+ * 4 × 2, which reaches ~90% of the FMA peak with its panels in L1 (3 × 3 fits too but measured slower;
+ * unrolling the k loop spills as well). Every lane of a tile is computed independently in ascending p, so a
+ * C element's value does not depend on which tile or thread computed it.
  */
 final class MicroKernels {
     private MicroKernels() {
@@ -36,7 +38,7 @@ final class MicroKernels {
         final boolean vector;
         /** Rows of B per packed block: a kc × nr panel of about 24 KiB stays in L1 beside the A stream. */
         final int kc;
-        /** Rows of A per task block: mc × kc floats (about 384 KiB) stay in L2. */
+        /** Most rows of A per task block (mc × kc floats, 384 KiB); {@link Gemm} may choose fewer. */
         final int mc;
 
         Tile(int mr, int vectors) {
@@ -92,32 +94,13 @@ final class MicroKernels {
     static final int PITCH = 512;
 
     /**
-     * Adds a computed tile into C[rows × cols] at element index {@code cIdx} with leading dimension ldc. The
-     * first K block writes {@code acc + colBias[j] + rowBias[i] (+ C if accumulate)}; later blocks write
-     * {@code C + acc}. Full tiles take vectors, edges take scalars — the same IEEE additions either way.
+     * Adds a computed scratch tile into C[rows × cols] at element index {@code cIdx} with leading dimension ldc.
+     * The first K block writes {@code acc + colBias[j] + rowBias[i] (+ C if accumulate)}; later blocks write
+     * {@code C + acc} — the additions the vector kernels' epilogue makes.
      */
     static void store(Tile t, float[] tile, int rows, int cols, MemorySegment c, long cIdx, long ldc, boolean first,
                       boolean accumulate, float[] rowBias, int i0, float[] colBias, int j0) {
         int nr = t.nr;
-        if (t.vector && rows == t.mr && cols == nr) {
-            VectorSpecies<Float> f = Kernels.F;
-            int l = f.length();
-            for (int r = 0; r < rows; r++) {
-                for (int v = 0; v < nr; v += l) {
-                    FloatVector acc = FloatVector.fromArray(f, tile, r * nr + v);
-                    long at = (cIdx + r * ldc + v) * Float.BYTES;
-                    if (first) {
-                        if (colBias != null) acc = acc.add(FloatVector.fromArray(f, colBias, j0 + v));
-                        if (rowBias != null) acc = acc.add(rowBias[i0 + r]);
-                        if (accumulate) acc = acc.add(FloatVector.fromMemorySegment(f, c, at, ORDER));
-                    } else {
-                        acc = FloatVector.fromMemorySegment(f, c, at, ORDER).add(acc);
-                    }
-                    acc.intoMemorySegment(c, at, ORDER);
-                }
-            }
-            return;
-        }
         for (int r = 0; r < rows; r++) {
             long row = cIdx + r * ldc;
             for (int q = 0; q < cols; q++) {
