@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 import java.util.concurrent.Callable;
 
 /** {@code zoe bench ...}: performance figures printed by a command, never by tests. */
-@Command(name = "bench", description = "Benchmarks that print figures.",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Unet.class, CommandLine.HelpCommand.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
@@ -19,12 +19,12 @@ final class BenchCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "gemm", description = {
-            "SGEMM against OpenBLAS (through FFM) for 1024³ and 4096×320×2880 with each thread count, then conv2d,",
-            "attention and group norm next to the GEMM peak, and a one-token BF16 linear (decode) in GB/s. Last line:",
-            "gemm_ratio_vs_openblas=<smallest ratio>."})
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = {
+            "SGEMM against OpenBLAS (called through FFM) for 1024³ and 4096×320×2880 with each thread count;",
+            "then conv2d, attention and group norm next to that run's GEMM peak, and a one-token BF16 linear.",
+            "Last line: gemm_ratio_vs_openblas=<smallest ratio>."})
     static final class Gemm implements Callable<Integer> {
-        @Option(names = "--threads", split = ",", paramLabel = "N[,N...]", description = "Thread counts to measure (default: 1,2).")
+        @Option(names = "--threads", split = ",", paramLabel = "N", description = "Comma-separated thread counts to measure (default: 1,2).")
         int[] threads = {1, 2};
 
         @Option(names = "--repeats", paramLabel = "N", description = "Timed runs per figure after warm-up (default: 20).")
@@ -43,7 +43,7 @@ final class BenchCommand implements Runnable {
         }
     }
 
-    @Command(name = "unet", description = {
+    @Command(name = "unet", mixinStandardHelpOptions = true, description = {
             "One CFG step of the Stable Diffusion 1.5 UNet (real config, random weights in memory) at 64×64 latents,",
             "batch 2, and the SD 1.5 VAE decode at 512×512: seconds, achieved GFLOP/s next to the GEMM peak of the same",
             "run, peak memory. Needs about 4 GiB for F32 weights. Last line: unet_fraction_of_gemm_peak=<x>."})
