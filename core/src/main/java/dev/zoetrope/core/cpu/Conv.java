@@ -1,113 +1,160 @@
 package dev.zoetrope.core.cpu;
 
 import dev.zoetrope.core.DType;
-import dev.zoetrope.core.Parallel;
 import dev.zoetrope.core.Tensor;
+import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 
-/** Convolutions as GEMM: per image and group, out[O, P] = W[O, C·kh·kw] · col[C·kh·kw, P]. */
+/**
+ * Convolutions as GEMM: per image and group, out[O, P] = W[O, C·kh·kw] · col[C·kh·kw, P] + bias[O]. The
+ * im2col matrix is never materialised: {@link Im2col} writes its values straight into the packed B panels
+ * the micro-kernel reads, and a 1×1 stride-1 convolution multiplies the input planes in place.
+ */
 final class Conv {
     private Conv() {
     }
+
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int sh, int sw, int ph, int pw, int dh, int dw, int groups) {
         Kernels.requireFloat(x, "conv2d input");
         Kernels.requireFloat(weight, "conv2d weight");
         if (x.rank() != 4 || weight.rank() != 4 || groups < 1 || x.dim(1) % groups != 0 || weight.dim(0) % groups != 0
-                || weight.dim(1) * groups != x.dim(1)) {
-            throw Kernels.shapeError("conv2d", "x[N, C, H, W] and weight[O, C/" + groups + ", kh, kw]", x, weight);
+                || weight.dim(1) * groups != x.dim(1) || weight.dim(2) < 1 || weight.dim(3) < 1) {
+            throw Kernels.shapeError("conv2d", "x[N, C, H, W] and weight[O, C/" + groups + ", kh ≥ 1, kw ≥ 1]", x, weight);
+        }
+        if (sh < 1 || sw < 1 || dh < 1 || dw < 1 || ph < 0 || pw < 0) {
+            throw new IllegalArgumentException("conv2d: stride and dilation must be ≥ 1 and padding ≥ 0, got stride ("
+                    + sh + ", " + sw + "), padding (" + ph + ", " + pw + "), dilation (" + dh + ", " + dw + ")");
         }
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
         int o = weight.dim(0), kh = weight.dim(2), kw = weight.dim(3);
         int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1;
         int ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
-        if (oh <= 0 || ow <= 0) throw Kernels.shapeError("conv2d", "an input larger than the kernel", x, weight);
+        if (h + 2 * ph < dh * (kh - 1) + 1 || w + 2 * pw < dw * (kw - 1) + 1) {
+            throw Kernels.shapeError("conv2d", "a padded input at least as large as the dilated kernel", x, weight);
+        }
         Tensor xc = Kernels.f32(x);
-        Tensor wc = weight.contiguous();
+        Tensor wc = weight.isContiguous() ? weight : weight.contiguous();  // F16/BF16 stay as stored: widened in packing
         float[] b = MatMul.biasArray(bias, o, "conv2d");
         Tensor out = Tensor.empty(DType.F32, n, o, oh, ow);
         int cg = c / groups, og = o / groups;
         int kdim = cg * kh * kw;
         int p = oh * ow;
         boolean pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
-        float[] col = pointwise ? null : new float[kdim * p];
-        Tensor colT = null;
         for (int img = 0; img < n; img++) {
             for (int g = 0; g < groups; g++) {
                 long xOff = xc.offset() + ((long) img * c + (long) g * cg) * h * w;
-                MemorySegment bSeg;
-                long bOff;
-                if (pointwise) {
-                    bSeg = xc.segment();
-                    bOff = xOff;
-                } else {
-                    im2col(xc.segment(), xOff, cg, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, col);
-                    if (colT == null) colT = Tensor.empty(DType.F32, kdim, p);
-                    MemorySegment.copy(col, 0, colT.segment(), Kernels.F32, 0, col.length);
-                    bSeg = colT.segment();
-                    bOff = 0;
-                }
-                float[] gb = null;
-                if (b != null) {
-                    gb = new float[og];
-                    System.arraycopy(b, g * og, gb, 0, og);
-                }
-                // out[og, p] = W[og, kdim] · col[kdim, p]; the bias is per row here, added below.
+                long wOff = wc.offset() + (long) g * og * kdim;
                 long outOff = ((long) img * o + (long) g * og) * p;
-                Gemm.gemm(og, p, kdim,
-                        wc.segment(), wc.offset() + (long) g * og * kdim, kdim, 1,
-                        bSeg, DType.F32, bOff, p, 1,
-                        out.segment(), outOff, p, null, false);
-                if (gb != null) {
-                    MemorySegment os = out.segment();
-                    for (int r = 0; r < og; r++) {
-                        for (int q = 0; q < p; q++) {
-                            long i = outOff + (long) r * p + q;
-                            os.setAtIndex(Kernels.F32, i, os.getAtIndex(Kernels.F32, i) + gb[r]);
-                        }
+                float[] gb = b == null ? null : Arrays.copyOfRange(b, g * og, (g + 1) * og);
+                // out[og, p] = W[og, kdim] · col[kdim, p] + bias[og]
+                if (pointwise) {
+                    Gemm.gemm(og, p, kdim, wc.segment(), wc.dtype(), wOff, kdim, 1,
+                            xc.segment(), DType.F32, xOff, p, 1,
+                            out.segment(), outOff, p, gb, null, false);
+                } else {
+                    Panels.A weights = new Panels.Strided(wc.segment(), wc.dtype(), wOff, kdim, 1);
+                    Im2col cols = new Im2col(xc.segment(), xOff, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ow);
+                    Gemm.multiply(og, p, kdim, weights, cols, out.segment(), outOff, p, gb, null, false, Gemm.TILE);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The im2col matrix of one image plane group, col[(ch·kh + ky)·kw + kx, oy·ow + ox] =
+     * x[ch, oy·sh − ph + ky·dh, ox·sw − pw + kx·dw] (zero outside), produced panel by panel.
+     */
+    record Im2col(MemorySegment x, long xOff, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                  int dh, int dw, int ow) implements Panels.B {
+        @Override
+        public void packColumns(int p0, int kc, int j0, int cols, int nr, float[] dst, int off) {
+            int oy = j0 / ow, ox0 = j0 % ow;
+            boolean oneRow = ox0 + cols <= ow;
+            int khw = kh * kw;
+            int ch = p0 / khw, ky = p0 % khw / kw, kx = p0 % kw;
+            for (int p = 0; p < kc; p++) {
+                int d = off + p * nr;
+                long plane = xOff + (long) ch * h * w;
+                if (oneRow) {
+                    packRowSegment(plane, oy, ox0, ky, kx, cols, nr, dst, d);
+                } else {
+                    packAnywhere(plane, j0, ky, kx, cols, nr, dst, d);
+                }
+                if (++kx == kw) {
+                    kx = 0;
+                    if (++ky == kh) {
+                        ky = 0;
+                        ch++;
                     }
                 }
             }
         }
-        if (colT != null) colT.close();
-        return out;
-    }
 
-    static void im2col(MemorySegment x, long off, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
-                       int dh, int dw, int oh, int ow, float[] col) {
-        int p = oh * ow;
-        Parallel.forEach(c, ch -> {
-            for (int ky = 0; ky < kh; ky++) {
-                for (int kx = 0; kx < kw; kx++) {
-                    int row = (ch * kh + ky) * kw + kx;
-                    int base = row * p;
-                    for (int y = 0; y < oh; y++) {
-                        int iy = y * sh - ph + ky * dh;
-                        for (int xo = 0; xo < ow; xo++) {
-                            int ix = xo * sw - pw + kx * dw;
-                            float v = 0f;
-                            if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-                                v = x.getAtIndex(Kernels.F32, off + ((long) ch * h + iy) * w + ix);
-                            }
-                            col[base + y * ow + xo] = v;
-                        }
+        /** Columns that are consecutive pixels of one output row: a contiguous run of the input when sw = 1. */
+        private void packRowSegment(long plane, int oy, int ox0, int ky, int kx, int cols, int nr, float[] dst, int d) {
+            int iy = oy * sh - ph + ky * dh;
+            if (iy < 0 || iy >= h) {
+                Arrays.fill(dst, d, d + nr, 0f);
+                return;
+            }
+            int ixStart = ox0 * sw - pw + kx * dw;
+            long row = plane + (long) iy * w;
+            if (sw == 1) {
+                int lo = Math.clamp(-ixStart, 0, cols), hi = Math.clamp(w - ixStart, lo, cols);
+                if (Kernels.VECTOR && lo == 0 && hi == nr && nr % Kernels.FLOATS == 0) {
+                    long src = (row + ixStart) * Float.BYTES;
+                    for (int v = 0; v < nr; v += Kernels.FLOATS) {
+                        FloatVector.fromMemorySegment(Kernels.F, x, src + (long) v * Float.BYTES, ORDER).intoArray(dst, d + v);
                     }
+                    return;
+                }
+                for (int j = 0; j < lo; j++) dst[d + j] = 0f;
+                for (int j = lo; j < hi; j++) dst[d + j] = x.getAtIndex(Kernels.F32, row + ixStart + j);
+                for (int j = hi; j < nr; j++) dst[d + j] = 0f;
+                return;
+            }
+            for (int j = 0; j < cols; j++) {
+                int ix = ixStart + j * sw;
+                dst[d + j] = ix >= 0 && ix < w ? x.getAtIndex(Kernels.F32, row + ix) : 0f;
+            }
+            for (int j = cols; j < nr; j++) dst[d + j] = 0f;
+        }
+
+        /** Columns that wrap onto the next output row: pixel by pixel. */
+        private void packAnywhere(long plane, int j0, int ky, int kx, int cols, int nr, float[] dst, int d) {
+            int oy = j0 / ow, ox = j0 % ow;
+            for (int j = 0; j < cols; j++) {
+                int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
+                dst[d + j] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x.getAtIndex(Kernels.F32, plane + (long) iy * w + ix) : 0f;
+                if (++ox == ow) {
+                    ox = 0;
+                    oy++;
                 }
             }
-        });
+            for (int j = cols; j < nr; j++) dst[d + j] = 0f;
+        }
     }
 
+    /**
+     * Convolution over frames, x[N, C, F, H, W] with weight[O, C, kt, 1, 1]: a 2-D convolution over
+     * [N, C, F, H·W] with kernel (kt, 1), whose im2col panels are contiguous runs of a frame.
+     */
     static Tensor convTemporal(Tensor x, Tensor weight, Tensor bias, int padT) {
         Kernels.requireFloat(x, "convTemporal input");
+        Kernels.requireFloat(weight, "convTemporal weight");
         if (x.rank() != 5 || weight.rank() != 5 || weight.dim(1) != x.dim(1) || weight.dim(3) != 1 || weight.dim(4) != 1) {
             throw Kernels.shapeError("convTemporal", "x[N, C, F, H, W] and weight[O, C, kt, 1, 1]", x, weight);
         }
         int n = x.dim(0), c = x.dim(1), f = x.dim(2), h = x.dim(3), w = x.dim(4);
         int o = weight.dim(0), kt = weight.dim(2);
         int fo = f + 2 * padT - kt + 1;
-        // Treat frames as the height of a 2-D convolution over [N, C, F, H·W] with kernel (kt, 1).
-        Tensor x4 = x.reshape(n, c, f, h * w);
+        Tensor x4 = Kernels.f32(x).reshape(n, c, f, h * w);
         Tensor w4 = weight.reshape(o, c, kt, 1);
         Tensor y = conv2d(x4, w4, bias, 1, 1, padT, 0, 1, 1, 1);
         return y.reshape(n, o, fo, h, w);
