@@ -70,7 +70,7 @@ public interface Backend {
     /** RMSNorm over the last dimension (computed in fp32 as transformers does), weight may be null. */
     Tensor rmsNorm(Tensor x, Tensor weight, float eps);
 
-    /** Softmax over the last dimension. */
+    /** Softmax over the last dimension (a row that is entirely −∞ gives NaN, as torch). */
     Tensor softmax(Tensor x);
 
     // ---------------------------------------------------------------- attention and positions
@@ -84,8 +84,9 @@ public interface Backend {
     Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, float scale);
 
     /**
-     * Rotary embedding, NeoX layout (rotate_half), on x[B, H, L, D] for the given positions (length L),
-     * computed as transformers does in float32: inv_freq = 1 / θ^(2i/D), angle = pos · inv_freq.
+     * Rotary embedding, NeoX layout (rotate_half), on x[B, H, L, D] for the given positions: L of them shared
+     * by the batch, or B·L (row-major [B, L]) when each sample has its own (left-padded batches). Computed as
+     * transformers does in float32: inv_freq = 1 / θ^(2i/D), angle = pos · inv_freq, cos/sin of the angle.
      */
     Tensor rope(Tensor x, long[] positions, double theta);
 
@@ -93,15 +94,25 @@ public interface Backend {
 
     Tensor concat(int dim, List<Tensor> tensors);
 
-    /** Rows of weight[V, D] (any float dtype) picked by integer ids of any shape → [..., D] F32. */
+    /** Rows of weight[V, D] (F32/F16/BF16) picked by integer ids of any shape → [..., D] F32; ids are range-checked. */
     Tensor embedding(Tensor weight, Tensor ids);
 
     /** Index of the largest value along the last dimension (first one on ties) → I64 [...]. */
     Tensor argmax(Tensor x);
 
-    /** The k largest values along the last dimension, descending: [values F32, indices I64]. */
+    /** The k largest values along the last dimension, descending (ties: lower index first): [values F32, indices I64]. */
     Tensor[] topk(Tensor x, int k);
 
-    /** Sum over the last dimension. */
+    /** Sum over the last dimension → [...] F32. */
     Tensor sumLast(Tensor x);
+
+    /** Mean over the last dimension → [...] F32 (e.g. pooling tokens, statistics for custom norms). */
+    Tensor meanLast(Tensor x);
+
+    /**
+     * torch.nn.functional.pad in constant mode → F32: {@code pads} holds (before, after) pairs starting from
+     * the last dimension, e.g. (0, 1, 0, 1) pads W and H on the far side as diffusers' VAE Downsample2D does
+     * before its stride-2 convolution. Negative values crop.
+     */
+    Tensor pad(Tensor x, float value, int... pads);
 }

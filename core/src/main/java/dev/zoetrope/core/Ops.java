@@ -145,4 +145,8 @@ public final class Ops {
     public static Tensor argmax(Tensor x) { return backend.argmax(x); }
     public static Tensor[] topk(Tensor x, int k) { return backend.topk(x, k); }
     public static Tensor sumLast(Tensor x) { return backend.sumLast(x); }
+    public static Tensor meanLast(Tensor x) { return backend.meanLast(x); }
+
+    /** torch.nn.functional.pad (constant): (before, after) pairs from the last dimension backwards. */
+    public static Tensor pad(Tensor x, float value, int... pads) { return backend.pad(x, value, pads); }
 }

@@ -125,4 +125,14 @@ public final class CpuBackend implements Backend {
     public Tensor sumLast(Tensor x) {
         return Structure.sumLast(x);
     }
+
+    @Override
+    public Tensor meanLast(Tensor x) {
+        return Structure.meanLast(x);
+    }
+
+    @Override
+    public Tensor pad(Tensor x, float value, int... pads) {
+        return Structure.pad(x, value, pads);
+    }
 }

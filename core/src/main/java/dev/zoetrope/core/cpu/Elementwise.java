@@ -5,14 +5,32 @@ import dev.zoetrope.core.Backend.Unary;
 import dev.zoetrope.core.DType;
 import dev.zoetrope.core.Parallel;
 import dev.zoetrope.core.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
-/** Elementwise ops with torch broadcasting. */
+import static dev.zoetrope.core.cpu.Kernels.F;
+import static dev.zoetrope.core.cpu.Kernels.F32;
+import static dev.zoetrope.core.cpu.Kernels.FLOATS;
+import static dev.zoetrope.core.cpu.Kernels.ORDER;
+
+/**
+ * Elementwise ops with torch broadcasting. Operands are read through their strides (no contiguous copy for
+ * F32 views); the output is contiguous. Dimensions are coalesced first, so the common layouts reduce to a
+ * few row shapes, each with a vector loop: both operands contiguous, one broadcast as a scalar along the row
+ * (channel bias on NCHW), or the row repeated (bias along the last dim). Work is split into fixed-size
+ * element ranges, so results do not depend on the thread count.
+ */
 final class Elementwise {
     private Elementwise() {
     }
+
+    /** Elements per parallel task: cheap ops are memory bound, so tasks stay large. */
+    private static final long GRAIN = 1 << 15;
+    /** Transcendental ops cost ~10–30 flops per element: smaller tasks balance better. */
+    private static final long GRAIN_HEAVY = 1 << 13;
 
     static int[] broadcastShape(int[] a, int[] b) {
         int rank = Math.max(a.length, b.length);
@@ -28,82 +46,244 @@ final class Elementwise {
         return out;
     }
 
-    static Tensor binary(Binary op, Tensor a, Tensor b) {
-        Kernels.requireFloat(a, "binary operand");
-        Kernels.requireFloat(b, "binary operand");
-        int[] shape = broadcastShape(a.shape(), b.shape());
-        Tensor av = Kernels.f32(a).expand(shape);
-        Tensor bv = Kernels.f32(b).expand(shape);
-        Tensor out = Tensor.empty(DType.F32, shape);
-        MemorySegment as = av.segment(), bs = bv.segment(), os = out.segment();
-        forEachIndex(shape, av, bv, (o, ia, ib) -> {
-            float x = as.getAtIndex(Kernels.F32, ia), y = bs.getAtIndex(Kernels.F32, ib);
-            float r = switch (op) {
-                case ADD -> x + y;
-                case SUB -> x - y;
-                case MUL -> x * y;
-                case DIV -> x / y;
-                case MAX -> Math.max(x, y);
-                case MIN -> Math.min(x, y);
-            };
-            os.setAtIndex(Kernels.F32, o, r);
-        });
-        return out;
+    // ---------------------------------------------------------------- iteration
+
+    /** Called for each run of consecutive output elements whose operand elements advance by fixed strides. */
+    interface Segment {
+        void run(long out, long ia, long strideA, long ib, long strideB, int len);
     }
 
-    interface IndexBody {
-        void apply(long out, long ia, long ib);
-    }
+    /**
+     * A contiguous output of some shape together with one or two operands viewed (via strides, possibly 0 for
+     * broadcast dims) in that shape. Size-1 dims are dropped and neighbouring dims merged wherever every
+     * operand's layout allows, so e.g. a bias [C] added to [N, L, C] walks rows of C with both strides 1.
+     */
+    static final class Walk {
+        final int[] shape;
+        final long[] sa, sb;
+        final long aOff, bOff;
+        final long numel;
 
-    /** Walks the output in row-major order with the element indices of two same-shape (possibly strided) views. */
-    static void forEachIndex(int[] shape, Tensor a, Tensor b, IndexBody body) {
-        long n = Tensor.numel(shape);
-        if (n == 0) return;
-        int rank = shape.length;
-        long[] sa = a.strides(), sb = b.strides();
-        int inner = rank == 0 ? 1 : shape[rank - 1];
-        long rows = n / inner;
-        long ia0 = rank == 0 ? 0 : sa[rank - 1], ib0 = rank == 0 ? 0 : sb[rank - 1];
-        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(1, inner)), (r0, r1) -> {
-            int[] idx = new int[Math.max(0, rank - 1)];
-            long rem = r0;
-            for (int d = rank - 2; d >= 0; d--) {
+        Walk(int[] outShape, Tensor a, Tensor b) {
+            long[] as = a.strides(), bs = b == null ? new long[outShape.length] : b.strides();
+            int[] sh = new int[Math.max(1, outShape.length)];
+            long[] na = new long[sh.length], nb = new long[sh.length];
+            int r = 0;
+            for (int d = outShape.length - 1; d >= 0; d--) {
+                if (outShape[d] == 1) continue;
+                if (r > 0 && as[d] == na[r - 1] * sh[r - 1] && bs[d] == nb[r - 1] * sh[r - 1]) {
+                    sh[r - 1] *= outShape[d];
+                } else {
+                    sh[r] = outShape[d];
+                    na[r] = as[d];
+                    nb[r] = bs[d];
+                    r++;
+                }
+            }
+            if (r == 0) {
+                sh[0] = 1;
+                r = 1;
+            }
+            // collected innermost first: reverse into row-major order
+            shape = new int[r];
+            sa = new long[r];
+            sb = new long[r];
+            for (int i = 0; i < r; i++) {
+                shape[i] = sh[r - 1 - i];
+                sa[i] = na[r - 1 - i];
+                sb[i] = nb[r - 1 - i];
+            }
+            aOff = a.offset();
+            bOff = b == null ? 0 : b.offset();
+            numel = Tensor.numel(outShape);
+        }
+
+        /** Visits output elements [start, end) as row segments. */
+        void segments(long start, long end, Segment body) {
+            int r = shape.length;
+            int inner = shape[r - 1];
+            long row = start / inner;
+            int col = (int) (start % inner);
+            int[] idx = new int[r];
+            long rem = row;
+            for (int d = r - 2; d >= 0; d--) {
                 idx[d] = (int) (rem % shape[d]);
                 rem /= shape[d];
             }
-            for (long r = r0; r < r1; r++) {
-                long pa = a.offset(), pb = b.offset();
-                for (int d = 0; d < rank - 1; d++) {
+            long pos = start;
+            while (pos < end) {
+                long pa = aOff + col * sa[r - 1], pb = bOff + col * sb[r - 1];
+                for (int d = 0; d < r - 1; d++) {
                     pa += idx[d] * sa[d];
                     pb += idx[d] * sb[d];
                 }
-                long o = r * inner;
-                for (int i = 0; i < inner; i++) body.apply(o + i, pa + i * ia0, pb + i * ib0);
-                for (int d = rank - 2; d >= 0; d--) {
+                int len = (int) Math.min(inner - col, end - pos);
+                body.run(pos, pa, sa[r - 1], pb, sb[r - 1], len);
+                pos += len;
+                col = 0;
+                for (int d = r - 2; d >= 0; d--) {
                     if (++idx[d] < shape[d]) break;
                     idx[d] = 0;
                 }
             }
-        });
+        }
+
+        void parallel(long grain, Segment body) {
+            Parallel.forRange(numel, grain, (s, e) -> segments(s, e, body));
+        }
     }
 
-    static Tensor unary(Unary op, Tensor a) {
-        Kernels.requireFloat(a, "unary operand");
-        Tensor x = Kernels.f32(a);
-        Tensor out = Tensor.empty(DType.F32, x.shape());
-        MemorySegment xs = x.segment(), os = out.segment();
-        long off = x.offset();
-        Parallel.forRange(x.numel(), 16384, (s, e) -> {
-            for (long i = s; i < e; i++) {
-                float v = xs.getAtIndex(Kernels.F32, off + i);
-                os.setAtIndex(Kernels.F32, i, apply(op, v));
+    private static FloatVector load(MemorySegment s, long index) {
+        return FloatVector.fromMemorySegment(F, s, index * 4, ORDER);
+    }
+
+    // ---------------------------------------------------------------- binary
+
+    static Tensor binary(Binary op, Tensor a, Tensor b) {
+        Kernels.requireFloat(a, "binary operand");
+        Kernels.requireFloat(b, "binary operand");
+        int[] shape = broadcastShape(a.shape(), b.shape());
+        Tensor av = Kernels.f32Strided(a).expand(shape);
+        Tensor bv = Kernels.f32Strided(b).expand(shape);
+        Tensor out = Tensor.empty(DType.F32, shape);
+        MemorySegment as = av.segment(), bs = bv.segment(), os = out.segment();
+        new Walk(shape, av, bv).parallel(GRAIN, (o, ia, sa, ib, sb, len) -> {
+            if (Kernels.VECTOR) binaryVector(op, os, o, as, ia, sa, bs, ib, sb, len);
+            else binaryScalar(op, os, o, as, ia, sa, bs, ib, sb, len);
+        });
+        return out;
+    }
+
+    static float apply(Binary op, float x, float y) {
+        return switch (op) {
+            case ADD -> x + y;
+            case SUB -> x - y;
+            case MUL -> x * y;
+            case DIV -> x / y;
+            case MAX -> Math.max(x, y);
+            case MIN -> Math.min(x, y);
+        };
+    }
+
+    private static FloatVector apply(Binary op, FloatVector x, FloatVector y) {
+        return switch (op) {
+            case ADD -> x.add(y);
+            case SUB -> x.sub(y);
+            case MUL -> x.mul(y);
+            case DIV -> x.div(y);
+            case MAX -> x.max(y);
+            case MIN -> x.min(y);
+        };
+    }
+
+    private static void binaryScalar(Binary op, MemorySegment os, long o, MemorySegment as, long ia, long sa,
+                                     MemorySegment bs, long ib, long sb, int len) {
+        for (int i = 0; i < len; i++) {
+            os.setAtIndex(F32, o + i, apply(op, as.getAtIndex(F32, ia + i * sa), bs.getAtIndex(F32, ib + i * sb)));
+        }
+    }
+
+    private static void binaryVector(Binary op, MemorySegment os, long o, MemorySegment as, long ia, long sa,
+                                     MemorySegment bs, long ib, long sb, int len) {
+        int i = 0;
+        int bound = len - len % FLOATS;
+        if (sa == 1 && sb == 1) {
+            for (; i < bound; i += FLOATS) {
+                apply(op, load(as, ia + i), load(bs, ib + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+        } else if (sa == 1 && sb == 0) {
+            FloatVector y = FloatVector.broadcast(F, bs.getAtIndex(F32, ib));
+            for (; i < bound; i += FLOATS) apply(op, load(as, ia + i), y).intoMemorySegment(os, (o + i) * 4, ORDER);
+        } else if (sa == 0 && sb == 1) {
+            FloatVector x = FloatVector.broadcast(F, as.getAtIndex(F32, ia));
+            for (; i < bound; i += FLOATS) apply(op, x, load(bs, ib + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+        }
+        for (; i < len; i++) {
+            os.setAtIndex(F32, o + i, apply(op, as.getAtIndex(F32, ia + i * sa), bs.getAtIndex(F32, ib + i * sb)));
+        }
+    }
+
+    /** {@code alpha·a + beta·b} with broadcasting (rounded as two products and a sum, no FMA). */
+    static Tensor axpby(float alpha, Tensor a, float beta, Tensor b) {
+        Kernels.requireFloat(a, "axpby operand");
+        Kernels.requireFloat(b, "axpby operand");
+        int[] shape = broadcastShape(a.shape(), b.shape());
+        Tensor av = Kernels.f32Strided(a).expand(shape);
+        Tensor bv = Kernels.f32Strided(b).expand(shape);
+        Tensor out = Tensor.empty(DType.F32, shape);
+        MemorySegment as = av.segment(), bs = bv.segment(), os = out.segment();
+        new Walk(shape, av, bv).parallel(GRAIN, (o, ia, sa, ib, sb, len) -> {
+            int i = 0;
+            if (Kernels.VECTOR && sa == 1 && (sb == 1 || sb == 0)) {
+                int bound = len - len % FLOATS;
+                FloatVector bScalar = FloatVector.broadcast(F, bs.getAtIndex(F32, ib));
+                for (; i < bound; i += FLOATS) {
+                    FloatVector y = sb == 1 ? load(bs, ib + i) : bScalar;
+                    load(as, ia + i).mul(alpha).add(y.mul(beta)).intoMemorySegment(os, (o + i) * 4, ORDER);
+                }
+            }
+            for (; i < len; i++) {
+                os.setAtIndex(F32, o + i, alpha * as.getAtIndex(F32, ia + i * sa) + beta * bs.getAtIndex(F32, ib + i * sb));
             }
         });
         return out;
     }
 
+    // ---------------------------------------------------------------- unary
+
+    /** The unary ops plus the two parameterised maps that share their kernel. */
+    private enum Map {
+        NEG, EXP, LOG, SQRT, RSQRT, TANH, SIGMOID, SILU, GELU_ERF, GELU_TANH, QUICK_GELU, RELU, SIN, COS, ABS, SQUARE,
+        AFFINE, CLAMP;
+
+        static Map of(Unary u) {
+            return valueOf(u.name());
+        }
+
+        boolean heavy() {
+            return switch (this) {
+                case NEG, RELU, ABS, SQUARE, AFFINE, CLAMP, SQRT, RSQRT -> false;
+                default -> true;
+            };
+        }
+    }
+
+    static Tensor unary(Unary op, Tensor a) {
+        Kernels.requireFloat(a, "unary operand (" + op + ")");
+        return map(Map.of(op), a, 0f, 0f);
+    }
+
+    /** {@code a·scale + shift} (two roundings, as torch's mul then add). */
+    static Tensor affine(Tensor a, float scale, float shift) {
+        Kernels.requireFloat(a, "affine operand");
+        return map(Map.AFFINE, a, scale, shift);
+    }
+
+    /** min(max(a, min), max); NaN stays NaN. */
+    static Tensor clamp(Tensor a, float min, float max) {
+        Kernels.requireFloat(a, "clamp operand");
+        return map(Map.CLAMP, a, min, max);
+    }
+
+    private static Tensor map(Map fn, Tensor a, float p, float q) {
+        Tensor x = Kernels.f32Strided(a);
+        int[] shape = x.shape();
+        Tensor out = Tensor.empty(DType.F32, shape);
+        MemorySegment xs = x.segment(), os = out.segment();
+        new Walk(shape, x, null).parallel(fn.heavy() ? GRAIN_HEAVY : GRAIN, (o, ia, sa, ib, sb, len) -> {
+            int done = Kernels.VECTOR && sa == 1 ? mapVector(fn, xs, ia, os, o, len, p, q) : 0;
+            for (int i = done; i < len; i++) os.setAtIndex(F32, o + i, apply(fn, xs.getAtIndex(F32, ia + i * sa), p, q));
+        });
+        return out;
+    }
+
+    /** Scalar path: the exact function in double, rounded once to float. */
     static float apply(Unary op, float v) {
-        return switch (op) {
+        return apply(Map.of(op), v, 0f, 0f);
+    }
+
+    private static float apply(Map fn, float v, float p, float q) {
+        return switch (fn) {
             case NEG -> -v;
             case EXP -> (float) Math.exp(v);
             case LOG -> (float) Math.log(v);
@@ -112,54 +292,105 @@ final class Elementwise {
             case TANH -> (float) Math.tanh(v);
             case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-v)));
             case SILU -> (float) (v / (1.0 + Math.exp(-v)));
-            case GELU_ERF -> (float) (0.5 * v * (1.0 + Erf.erf(v / Math.sqrt(2.0))));
-            case GELU_TANH -> (float) (0.5 * v * (1.0 + Math.tanh(Math.sqrt(2.0 / Math.PI) * (v + 0.044715 * v * v * v))));
+            // ½x(1 + erf(x/√2)) = ½x·erfc(−x/√2) and ½x(1 + tanh(u)) = x/(1 + e^{−2u}): no cancellation for x < 0
+            case GELU_ERF -> (float) (0.5 * v * Erf.erfc(-v / Math.sqrt(2.0)));
+            case GELU_TANH -> (float) (v / (1.0 + Math.exp(-2 * Math.sqrt(2.0 / Math.PI) * (v + 0.044715 * v * v * v))));
             case QUICK_GELU -> (float) (v / (1.0 + Math.exp(-1.702 * v)));
-            case RELU -> Math.max(v, 0f);
+            case RELU -> v > 0f || Float.isNaN(v) ? v : 0f;
             case SIN -> (float) Math.sin(v);
             case COS -> (float) Math.cos(v);
             case ABS -> Math.abs(v);
             case SQUARE -> v * v;
+            case AFFINE -> v * p + q;
+            case CLAMP -> Math.min(Math.max(v, p), q);
         };
     }
 
-    static Tensor axpby(float alpha, Tensor a, float beta, Tensor b) {
-        Kernels.requireFloat(a, "axpby operand");
-        Kernels.requireFloat(b, "axpby operand");
-        int[] shape = broadcastShape(a.shape(), b.shape());
-        Tensor av = Kernels.f32(a).expand(shape);
-        Tensor bv = Kernels.f32(b).expand(shape);
-        Tensor out = Tensor.empty(DType.F32, shape);
-        MemorySegment as = av.segment(), bs = bv.segment(), os = out.segment();
-        forEachIndex(shape, av, bv, (o, ia, ib) ->
-                os.setAtIndex(Kernels.F32, o, alpha * as.getAtIndex(Kernels.F32, ia) + beta * bs.getAtIndex(Kernels.F32, ib)));
-        return out;
-    }
+    private static final float SQRT_2_OVER_PI = 7.978845835e-01f;
 
-    static Tensor affine(Tensor a, float scale, float shift) {
-        Kernels.requireFloat(a, "affine operand");
-        Tensor x = Kernels.f32(a);
-        Tensor out = Tensor.empty(DType.F32, x.shape());
-        MemorySegment xs = x.segment(), os = out.segment();
-        long off = x.offset();
-        Parallel.forRange(x.numel(), 16384, (s, e) -> {
-            for (long i = s; i < e; i++) os.setAtIndex(Kernels.F32, i, xs.getAtIndex(Kernels.F32, off + i) * scale + shift);
-        });
-        return out;
-    }
-
-    static Tensor clamp(Tensor a, float min, float max) {
-        Kernels.requireFloat(a, "clamp operand");
-        Tensor x = Kernels.f32(a);
-        Tensor out = Tensor.empty(DType.F32, x.shape());
-        MemorySegment xs = x.segment(), os = out.segment();
-        long off = x.offset();
-        Parallel.forRange(x.numel(), 16384, (s, e) -> {
-            for (long i = s; i < e; i++) {
-                float v = xs.getAtIndex(Kernels.F32, off + i);
-                os.setAtIndex(Kernels.F32, i, Math.min(Math.max(v, min), max));
+    /**
+     * Vector path over a contiguous run; returns how many elements it wrote (a multiple of the vector
+     * length, the rest is left to the scalar loop). One loop per function keeps each loop body small for
+     * the JIT, with the function's math inlined.
+     */
+    private static int mapVector(Map fn, MemorySegment xs, long ia, MemorySegment os, long o, int len, float p, float q) {
+        int bound = len - len % FLOATS;
+        int i = 0;
+        switch (fn) {
+            case NEG -> {
+                for (; i < bound; i += FLOATS) load(xs, ia + i).neg().intoMemorySegment(os, (o + i) * 4, ORDER);
             }
-        });
-        return out;
+            case EXP -> {
+                for (; i < bound; i += FLOATS) VectorMath.exp(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case LOG -> {
+                for (; i < bound; i += FLOATS) VectorMath.log(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case SQRT -> {
+                for (; i < bound; i += FLOATS) {
+                    load(xs, ia + i).lanewise(VectorOperators.SQRT).intoMemorySegment(os, (o + i) * 4, ORDER);
+                }
+            }
+            case RSQRT -> {
+                FloatVector one = FloatVector.broadcast(F, 1f);
+                for (; i < bound; i += FLOATS) {
+                    one.div(load(xs, ia + i).lanewise(VectorOperators.SQRT)).intoMemorySegment(os, (o + i) * 4, ORDER);
+                }
+            }
+            case TANH -> {
+                for (; i < bound; i += FLOATS) VectorMath.tanh(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case SIGMOID -> {
+                for (; i < bound; i += FLOATS) VectorMath.sigmoid(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case SILU -> {
+                for (; i < bound; i += FLOATS) {
+                    FloatVector v = load(xs, ia + i);
+                    v.mul(VectorMath.sigmoid(v)).intoMemorySegment(os, (o + i) * 4, ORDER);
+                }
+            }
+            case GELU_ERF -> {
+                for (; i < bound; i += FLOATS) VectorMath.geluErf(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case GELU_TANH -> {
+                // ½x(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)(x + 0.044715x³): no cancellation for x < 0
+                for (; i < bound; i += FLOATS) {
+                    FloatVector v = load(xs, ia + i);
+                    FloatVector u = v.mul(v).mul(0.044715f).fma(v, v).mul(2f * SQRT_2_OVER_PI);
+                    v.mul(VectorMath.sigmoid(u)).intoMemorySegment(os, (o + i) * 4, ORDER);
+                }
+            }
+            case QUICK_GELU -> {
+                for (; i < bound; i += FLOATS) {
+                    FloatVector v = load(xs, ia + i);
+                    v.mul(VectorMath.sigmoid(v.mul(1.702f))).intoMemorySegment(os, (o + i) * 4, ORDER);
+                }
+            }
+            case RELU -> {
+                for (; i < bound; i += FLOATS) load(xs, ia + i).max(0f).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case SIN -> {
+                for (; i < bound; i += FLOATS) VectorMath.sin(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case COS -> {
+                for (; i < bound; i += FLOATS) VectorMath.cos(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case ABS -> {
+                for (; i < bound; i += FLOATS) load(xs, ia + i).abs().intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case SQUARE -> {
+                for (; i < bound; i += FLOATS) {
+                    FloatVector v = load(xs, ia + i);
+                    v.mul(v).intoMemorySegment(os, (o + i) * 4, ORDER);
+                }
+            }
+            case AFFINE -> {
+                for (; i < bound; i += FLOATS) load(xs, ia + i).mul(p).add(q).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+            case CLAMP -> {
+                for (; i < bound; i += FLOATS) load(xs, ia + i).max(p).min(q).intoMemorySegment(os, (o + i) * 4, ORDER);
+            }
+        }
+        return i;
     }
 }

@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /** Shared switches and small helpers for the CPU kernels. */
@@ -19,6 +20,10 @@ public final class Kernels {
 
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+    static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    /** Byte order for Vector API loads and stores on off-heap memory. */
+    static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private Kernels() {
     }
@@ -26,6 +31,16 @@ public final class Kernels {
     /** x as contiguous F32 (a view when it already is). */
     static Tensor f32(Tensor x) {
         return x.dtype() == DType.F32 ? x.contiguous() : x.to(DType.F32);
+    }
+
+    /** x as F32 in any layout (no copy when it already is F32), so kernels can walk its strides. */
+    static Tensor f32Strided(Tensor x) {
+        return x.dtype() == DType.F32 ? x : x.to(DType.F32);
+    }
+
+    /** Rounds n up to a multiple of m. */
+    static int roundUp(int n, int m) {
+        return (n + m - 1) / m * m;
     }
 
     static void requireFloat(Tensor t, String what) {
