@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 InspectCommand.class,
                 ChatCommand.class,
+                PullCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Zoe implements Runnable {

@@ -162,10 +162,11 @@ public final class SafeTensors implements Weights {
             long numel = 1;
             for (int i = 0; i < shape.length; i++) {
                 if (!(shapeList.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
-                    throw new CheckpointException(where + ": bad shape " + shapeList);
+                    throw new CheckpointException(where + ": bad shape " + shapeList
+                            + " (dimensions must be integers in 0.." + Integer.MAX_VALUE + ")");
                 }
                 shape[i] = (int) (long) d;
-                numel = Math.multiplyExact(numel, d);
+                numel = multiplyOrFail(numel, d, where, shapeList);
             }
             if (!(entry.get("data_offsets") instanceof List<?> offs) || offs.size() != 2
                     || !(offs.get(0) instanceof Long begin) || !(offs.get(1) instanceof Long end)) {
@@ -175,7 +176,7 @@ public final class SafeTensors implements Weights {
                 throw new CheckpointException(where + ": data_offsets [" + begin + ", " + end + "] fall outside the "
                         + dataSize + "-byte data area (truncated or corrupt file)");
             }
-            long expected = Math.multiplyExact(numel, (long) elemSize);
+            long expected = multiplyOrFail(numel, elemSize, where, shapeList);
             if (end - begin != expected) {
                 throw new CheckpointException(where + ": " + (end - begin) + " bytes for shape " + shapeList + " of "
                         + dtypeName + ", expected " + expected);
@@ -199,6 +200,15 @@ public final class SafeTensors implements Weights {
             previous = t;
         }
         return Collections.unmodifiableMap(entries);
+    }
+
+    /** a·b, or an error naming the tensor whose shape overflows 64-bit byte counts. */
+    private static long multiplyOrFail(long a, long b, String where, List<?> shape) {
+        try {
+            return Math.multiplyExact(a, b);
+        } catch (ArithmeticException e) {
+            throw new CheckpointException(where + ": shape " + shape + " is too large (element or byte count overflows 64 bits)");
+        }
     }
 
     @Override
@@ -319,7 +329,8 @@ public final class SafeTensors implements Weights {
                     s = SafeTensors.open(index.resolveSibling(fileName));
                 } catch (CheckpointException e) {
                     close();
-                    throw e;
+                    throw new CheckpointException(index + ": shard '" + fileName + "' named in weight_map cannot be used: "
+                            + e.getMessage(), e);
                 }
                 shards.put(fileName, s);
             }
@@ -366,6 +377,9 @@ public final class SafeTensors implements Weights {
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) header.put("__metadata__", new LinkedHashMap<>(metadata));
+        if (tensors.containsKey("__metadata__")) {
+            throw new IllegalArgumentException(file + ": '__metadata__' is reserved by the format and cannot name a tensor");
+        }
         Map<String, Tensor> sorted = new TreeMap<>(tensors);
         long offset = 0;
         for (Map.Entry<String, Tensor> e : sorted.entrySet()) {

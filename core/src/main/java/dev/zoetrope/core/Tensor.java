@@ -54,7 +54,13 @@ public final class Tensor {
         Tensor t = empty(DType.F32, shape);
         MemorySegment s = t.storage.segment();
         long n = t.numel();
-        for (long i = 0; i < n; i++) s.setAtIndex(F32, i, value);
+        long filled = Math.min(n, 1024);
+        for (long i = 0; i < filled; i++) s.setAtIndex(F32, i, value);
+        while (filled < n) { // double the filled prefix by copying it
+            long chunk = Math.min(filled, n - filled);
+            MemorySegment.copy(s, 0, s, filled * 4, chunk * 4);
+            filled += chunk;
+        }
         return t;
     }
 
@@ -169,13 +175,49 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- views
 
-    /** Reshape; one dimension may be -1. Views when the layout allows, otherwise copies. */
+    /**
+     * Reshape; one dimension may be -1. A view whenever the strides allow it (as torch.reshape: contiguous
+     * data, or merging/splitting only dims that are laid out contiguously with each other, e.g. splitting the
+     * last dim of a slice), otherwise a contiguous copy.
+     */
     public Tensor reshape(int... newShape) {
         int[] resolved = resolveShape(newShape, numel());
         if (isContiguous()) {
             return new Tensor(storage, dtype, resolved, contiguousStrides(resolved), offset);
         }
+        long[] viewStrides = viewStrides(resolved);
+        if (viewStrides != null) return new Tensor(storage, dtype, resolved, viewStrides, offset);
         return contiguous().reshape(resolved);
+    }
+
+    /**
+     * Strides that show this tensor's elements in {@code target} shape without moving them, or null. The
+     * dims are split into runs that are contiguous with each other (stride[d] = stride[d+1]·size[d+1]); each
+     * run of the old shape must map onto whole dims of the new shape, which then get strides within the run.
+     */
+    private long[] viewStrides(int[] target) {
+        long[] out = new long[target.length];
+        if (numel() == 0) return contiguousStrides(target);
+        int t = target.length - 1;
+        long runStride = strides.length == 0 ? 1 : strides[strides.length - 1];
+        long runSize = 1, viewSize = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            runSize *= shape[d];
+            boolean runEnds = d == 0 || (shape[d - 1] != 1 && strides[d - 1] != runSize * runStride);
+            if (!runEnds) continue;
+            while (t >= 0 && (viewSize < runSize || target[t] == 1)) {
+                out[t] = viewSize * runStride;
+                viewSize *= target[t];
+                t--;
+            }
+            if (viewSize != runSize) return null;
+            if (d > 0) {
+                runStride = strides[d - 1];
+                runSize = 1;
+                viewSize = 1;
+            }
+        }
+        return t == -1 ? out : null;
     }
 
     private int[] resolveShape(int[] newShape, long total) {

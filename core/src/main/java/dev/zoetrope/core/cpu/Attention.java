@@ -23,17 +23,22 @@ import static dev.zoetrope.core.cpu.Kernels.ORDER;
  * <p>Before the tasks run, K is packed transposed per key block ([D][BLOCK_K], so the score micro-kernel
  * loads consecutive keys as vectors) and V is packed with rows padded to whole vectors; both in F32, which
  * also widens F16/BF16 inputs and resolves any strides once. The micro-kernels are register-blocked 4 rows
- * × 2 vectors. Each task's arithmetic is fixed by the problem size, so results do not depend on the thread
- * count.
+ * × 2 vectors. With fewer than {@value #FEW_QUERIES} query rows (decode steps) packing would cost more than
+ * it saves, and {@link #fewQueries} reads K and V in place instead. Each task's arithmetic is fixed by the
+ * problem size, so results do not depend on the thread count.
  */
 final class Attention {
     private Attention() {
     }
 
+    /** Query rows per task. */
     static final int BLOCK_Q = 64;
-    static final int BLOCK_K = 128;
+    /** Keys per block (fewer when the whole sequence is shorter). */
+    static final int BLOCK_K = 256;
     /** Rows per register block in the micro-kernels. */
     private static final int ROWS = 4;
+    /** Fewer query rows than this take the unpacked path. */
+    static final int FEW_QUERIES = 8;
 
     static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, float scale) {
         Kernels.requireFloat(q, "attention query");
@@ -42,7 +47,8 @@ final class Attention {
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || q.dim(0) != k.dim(0) || k.dim(0) != v.dim(0)
                 || q.dim(3) != k.dim(3) || k.dim(1) != v.dim(1) || k.dim(2) != v.dim(2) || k.dim(1) == 0
                 || q.dim(1) % k.dim(1) != 0) {
-            throw Kernels.shapeError("attention", "q[B, H, Lq, D], k[B, Hk, Lk, D], v[B, Hk, Lk, Dv] with H a multiple of Hk", q, k, v);
+            throw Kernels.shapeError("attention",
+                    "q[B, H, Lq, D], k[B, Hk, Lk, D], v[B, Hk, Lk, Dv] with H a multiple of Hk", q, k, v);
         }
         int b = q.dim(0), h = q.dim(1), lq = q.dim(2), d = q.dim(3);
         int hk = k.dim(1), lk = k.dim(2), dv = v.dim(3);
@@ -59,6 +65,14 @@ final class Attention {
                         + Arrays.toString(new int[] {b, h, lq, lk}), mask);
             }
         }
+        if (lq < FEW_QUERIES) {
+            Tensor kr = rowsF32(k), vr = rowsF32(v);
+            fewQueries(q, kr, vr, m, out, b, h, hk, lq, lk, d, dv, causal, scale);
+            Kernels.release(kr, k);
+            Kernels.release(vr, v);
+            if (m != null) Kernels.release(m, mask);
+            return out;
+        }
         Plan plan = Plan.of(b, h, hk, lq, lk, d, dv, causal, scale);
         Tensor kt = Tensor.empty(DType.F32, b * hk, plan.keyBlocks, d, plan.bk);
         Tensor vp = Tensor.empty(DType.F32, b * hk, plan.keyBlocks * plan.bk, plan.dvp);
@@ -70,6 +84,7 @@ final class Attention {
             kt.close();
             vp.close();
         }
+        if (m != null) Kernels.release(m, mask);
         return out;
     }
 
@@ -105,8 +120,9 @@ final class Attention {
         Parallel.forEach(p.b * p.hk * p.keyBlocks, task -> {
             int bh = task / p.keyBlocks, kb = task % p.keyBlocks;
             int j0 = kb * p.bk, valid = Math.min(p.bk, p.lk - j0);
-            float[] row = new float[p.d];
-            float[] block = new float[tile];
+            Scratch sc = SCRATCH.get().fitPack(tile + p.d);
+            float[] block = sc.pack, row = sc.row;
+            Arrays.fill(block, 0, tile, 0f);
             for (int j = 0; j < valid; j++) {
                 readRow(k, bh / p.hk, bh % p.hk, j0 + j, row, 0, p.d);
                 for (int t = 0; t < p.d; t++) block[t * p.bk + j] = row[t];
@@ -122,7 +138,8 @@ final class Attention {
         Parallel.forEach(p.b * p.hk * p.keyBlocks, task -> {
             int bh = task / p.keyBlocks, kb = task % p.keyBlocks;
             int j0 = kb * p.bk, valid = Math.min(p.bk, p.lk - j0);
-            float[] block = new float[tile];
+            float[] block = SCRATCH.get().fitPack(tile).pack;
+            Arrays.fill(block, 0, tile, 0f);
             for (int j = 0; j < valid; j++) readRow(v, bh / p.hk, bh % p.hk, j0 + j, block, j * p.dvp, p.dv);
             MemorySegment.copy(block, 0, dst, F32, (long) task * tile * 4, tile);
         });
@@ -133,6 +150,16 @@ final class Attention {
     /** Per-worker tiles, reused across tasks and calls. */
     private static final class Scratch {
         float[] q = new float[0], s = new float[0], o = new float[0], rowMax = new float[0], rowSum = new float[0];
+        float[] pack = new float[0], row = new float[0];
+        final float[] lanes = new float[FLOATS];
+
+        Scratch fitPack(int n) {
+            if (pack.length < n) {
+                pack = new float[n];
+                row = new float[n];
+            }
+            return this;
+        }
 
         Scratch fit(Plan p) {
             int qn = BLOCK_Q * p.d, sn = BLOCK_Q * p.bk, on = BLOCK_Q * p.dvp;
@@ -189,7 +216,7 @@ final class Attention {
                 int visible = p.causal ? Math.max(0, Math.min(cols, i + p.lk - p.lq - j0 + 1)) : cols;
                 int row = r * bk;
                 if (mask != null && visible > 0) addMask(mask, bi, hi, i, j0, visible, s, row);
-                softmaxStep(s, row, visible, bk, r, rowMax, rowSum, o, dvp);
+                softmaxStep(s, row, visible, bk, r, rowMax, rowSum, o, dvp, sc.lanes);
             }
             long vBase = ((long) kvHead * p.keyBlocks * bk + j0) * dvp;
             if (Kernels.VECTOR) accumulateVector(s, rows, bk, cols, vps, vBase, dvp, o);
@@ -224,52 +251,271 @@ final class Attention {
      * over the scores (0 for the rest of the block), running sum and output rescaled by exp(oldMax − newMax).
      */
     private static void softmaxStep(float[] s, int at, int visible, int bk, int r, float[] rowMax, float[] rowSum,
-                                    float[] o, int dvp) {
-        float blockMax = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < visible; j++) blockMax = Math.max(blockMax, s[at + j]);
+                                    float[] o, int dvp, float[] lanes) {
+        float blockMax = Kernels.VECTOR ? rowMaxVector(s, at, visible) : Float.NEGATIVE_INFINITY;
+        if (!Kernels.VECTOR) for (int j = 0; j < visible; j++) blockMax = Math.max(blockMax, s[at + j]);
         float newMax = Math.max(rowMax[r], blockMax);
         if (newMax == Float.NEGATIVE_INFINITY) { // nothing visible yet (causal or fully masked): contributes 0
             Arrays.fill(s, at, at + bk, 0f);
             return;
         }
-        float sum = Kernels.VECTOR ? expRowVector(s, at, visible, newMax) : expRowScalar(s, at, visible, newMax);
-        Arrays.fill(s, at + visible, at + bk, 0f);
+        float sum;
+        if (Kernels.VECTOR) {
+            // lanes past `visible` up to the vector boundary become exp(−∞) = 0, so the whole-vector sum is exact
+            int whole = Math.min(bk, Kernels.roundUp(visible, FLOATS));
+            Arrays.fill(s, at + visible, at + whole, Float.NEGATIVE_INFINITY);
+            sum = VectorMath.expSum(s, at, whole, newMax, lanes);
+            Arrays.fill(s, at + whole, at + bk, 0f);
+        } else {
+            sum = 0f;
+            for (int j = 0; j < visible; j++) {
+                float e = (float) Math.exp(s[at + j] - newMax);
+                s[at + j] = e;
+                sum += e;
+            }
+            Arrays.fill(s, at + visible, at + bk, 0f);
+        }
         if (rowMax[r] != newMax) {
             float alpha = rowMax[r] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(rowMax[r] - newMax);
             rowSum[r] *= alpha;
-            for (int c = r * dvp, e = c + dvp; c < e; c++) o[c] *= alpha;
+            int c = r * dvp, e = c + dvp;
+            if (Kernels.VECTOR) {
+                for (; c < e; c += FLOATS) FloatVector.fromArray(F, o, c).mul(alpha).intoArray(o, c);
+            } else {
+                for (; c < e; c++) o[c] *= alpha;
+            }
             rowMax[r] = newMax;
         }
         rowSum[r] += sum;
     }
 
-    private static float expRowScalar(float[] s, int at, int n, float max) {
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp(s[at + j] - max);
-            s[at + j] = e;
-            sum += e;
+    private static float rowMaxVector(float[] s, int at, int n) {
+        int j = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        if (n >= FLOATS) {
+            FloatVector m = FloatVector.fromArray(F, s, at);
+            for (j = FLOATS; j + FLOATS <= n; j += FLOATS) m = m.max(FloatVector.fromArray(F, s, at + j));
+            max = m.reduceLanes(VectorOperators.MAX);
         }
-        return sum;
+        for (; j < n; j++) max = Math.max(max, s[at + j]);
+        return max;
     }
 
-    private static float expRowVector(float[] s, int at, int n, float max) {
-        FloatVector m = FloatVector.broadcast(F, max);
-        FloatVector acc = FloatVector.zero(F);
-        int j = 0;
-        int bound = n - n % FLOATS;
-        for (; j < bound; j += FLOATS) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, at + j).sub(m));
-            e.intoArray(s, at + j);
-            acc = acc.add(e);
+    // ---------------------------------------------------------------- few queries (decode)
+
+    /** t itself when its rows are F32 with unit stride, else an F32 copy. */
+    private static Tensor rowsF32(Tensor t) {
+        return t.dtype() == DType.F32 && t.stride(3) == 1 ? t : t.to(DType.F32);
+    }
+
+    /** Keys per task in the few-queries path; partial softmax results of the chunks are merged in order. */
+    static final int KEY_CHUNK = 512;
+
+    /**
+     * Decode-style attention without packing. A task takes one KV head and one chunk of up to
+     * {@value #KEY_CHUNK} keys, and serves every query row of every query head that shares the KV head (GQA),
+     * so each K and V row is read from memory once per chunk. It leaves a partial result per query row
+     * (chunk max, sum of exp, unnormalised output); the chunks are then merged in key order. Chunk
+     * boundaries depend only on Lk, so results do not depend on the thread count.
+     */
+    private static void fewQueries(Tensor q, Tensor k, Tensor v, Tensor mask, Tensor out, int b, int h, int hk, int lq,
+                                   int lk, int d, int dv, boolean causal, float scale) {
+        int group = h / hk, rows = group * lq; // query row r = g·lq + i belongs to head kvh·group + g
+        int chunks = (lk + KEY_CHUNK - 1) / KEY_CHUNK;
+        int partial = dv + 2; // per row and chunk: max, sum, output[dv]
+        float[] partials = new float[b * hk * chunks * rows * partial];
+        MemorySegment ks = k.segment(), vs = v.segment(), os = out.segment();
+        Parallel.forEach(b * hk * chunks, task -> {
+            int bk = task / chunks, chunk = task % chunks, bi = bk / hk, kvh = bk % hk;
+            int j0 = chunk * KEY_CHUNK, n = Math.min(KEY_CHUNK, lk - j0);
+            float[] qs = new float[rows * d];
+            float[] s = new float[rows * Kernels.roundUp(n, FLOATS)];
+            int stride = Kernels.roundUp(n, FLOATS);
+            float[] lanes = new float[FLOATS];
+            for (int r = 0; r < rows; r++) {
+                readRow(q, bi, kvh * group + r / lq, r % lq, qs, r * d, d);
+                for (int c = 0; c < d; c++) qs[r * d + c] *= scale;
+            }
+            long kBase = k.offset() + bi * k.stride(0) + kvh * k.stride(1), kRow = k.stride(2);
+            long vBase = v.offset() + bi * v.stride(0) + kvh * v.stride(1), vRow = v.stride(2);
+            // scores: each K row once, against every query row (causal: query i sees keys ≤ i + Lk − Lq)
+            float[] lanes4 = new float[4 * FLOATS];
+            for (int j = 0; j < n; j++) {
+                long at = kBase + (j0 + j) * kRow;
+                for (int r = 0; r < rows; r += 4) dot4(qs, r, Math.min(4, rows - r), d, ks, at, lanes4, s, r * stride + j, stride);
+            }
+            if (causal) {
+                for (int r = 0; r < rows; r++) {
+                    int visible = Math.max(0, Math.min(n, r % lq + lk - lq + 1 - j0));
+                    Arrays.fill(s, r * stride + visible, r * stride + n, Float.NEGATIVE_INFINITY);
+                }
+            }
+            int base = task * rows * partial;
+            for (int r = 0; r < rows; r++) {
+                int at = r * stride;
+                if (mask != null) addMask(mask, bi, kvh * group + r / lq, r % lq, j0, n, s, at);
+                float max = Kernels.VECTOR ? rowMaxVector(s, at, n) : Float.NEGATIVE_INFINITY;
+                if (!Kernels.VECTOR) for (int j = 0; j < n; j++) max = Math.max(max, s[at + j]);
+                float sum = 0f;
+                if (max == Float.NEGATIVE_INFINITY) {
+                    Arrays.fill(s, at, at + n, 0f);
+                } else if (Kernels.VECTOR) {
+                    Arrays.fill(s, at + n, at + stride, Float.NEGATIVE_INFINITY); // → exp = 0
+                    sum = VectorMath.expSum(s, at, stride, max, lanes);
+                } else {
+                    for (int j = 0; j < n; j++) {
+                        float e = (float) Math.exp(s[at + j] - max);
+                        s[at + j] = e;
+                        sum += e;
+                    }
+                }
+                partials[base + r * partial] = max;
+                partials[base + r * partial + 1] = sum;
+            }
+            // outputs: Σ_j p[r][j]·V[j] for every query row, accumulated in registers over the chunk's keys
+            float[] o = new float[rows * dv];
+            weightedSum(s, rows, stride, n, vs, vBase + j0 * vRow, vRow, dv, o);
+            for (int r = 0; r < rows; r++) System.arraycopy(o, r * dv, partials, base + r * partial + 2, dv);
+        });
+        // merge the chunks of each query row in key order: o = Σ o_c·e^(m_c − M) / Σ l_c·e^(m_c − M)
+        float[] line = new float[dv];
+        for (int bk = 0; bk < b * hk; bk++) {
+            for (int r = 0; r < rows; r++) {
+                float max = Float.NEGATIVE_INFINITY;
+                for (int c = 0; c < chunks; c++) max = Math.max(max, partials[((bk * chunks + c) * rows + r) * partial]);
+                Arrays.fill(line, 0f);
+                float sum = 0f;
+                if (max != Float.NEGATIVE_INFINITY) {
+                    for (int c = 0; c < chunks; c++) {
+                        int at = ((bk * chunks + c) * rows + r) * partial;
+                        if (partials[at] == Float.NEGATIVE_INFINITY) continue;
+                        float w = (float) Math.exp(partials[at] - max);
+                        sum += partials[at + 1] * w;
+                        for (int e = 0; e < dv; e++) line[e] += partials[at + 2 + e] * w;
+                    }
+                    float inv = 1f / sum;
+                    for (int e = 0; e < dv; e++) line[e] *= inv;
+                }
+                int bi = bk / hk, head = (bk % hk) * group + r / lq, i = r % lq;
+                MemorySegment.copy(line, 0, os, F32, ((((long) bi * h + head) * lq + i) * dv) * 4, dv);
+            }
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; j < n; j++) {
-            float e = (float) Math.exp(s[at + j] - max);
-            s[at + j] = e;
-            sum += e;
+    }
+
+    /**
+     * o[r][0..dv) = Σ_{j < n} p[r·stride + j]·v[base + j·rowStride ..] for r < rows: blocks of 4 rows × 2
+     * vectors of columns stay in registers while the keys stream by; leftover columns go lane by lane.
+     */
+    private static void weightedSum(float[] p, int rows, int stride, int n, MemorySegment v, long base, long rowStride,
+                                    int dv, float[] o) {
+        int c = 0;
+        if (Kernels.VECTOR) {
+            for (; c + FLOATS <= dv; c += FLOATS) {
+                boolean pair = c + 2 * FLOATS <= dv;
+                int r = 0;
+                for (; r + 4 <= rows; r += 4) {
+                    FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00;
+                    FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                    int p0 = r * stride;
+                    for (int j = 0; j < n; j++) {
+                        long at = (base + j * rowStride + c) * 4;
+                        FloatVector v0 = FloatVector.fromMemorySegment(F, v, at, ORDER);
+                        FloatVector v1 = pair ? FloatVector.fromMemorySegment(F, v, at + FLOATS * 4L, ORDER) : v0;
+                        FloatVector x = FloatVector.broadcast(F, p[p0 + j]);
+                        a00 = x.fma(v0, a00);
+                        a01 = x.fma(v1, a01);
+                        x = FloatVector.broadcast(F, p[p0 + stride + j]);
+                        a10 = x.fma(v0, a10);
+                        a11 = x.fma(v1, a11);
+                        x = FloatVector.broadcast(F, p[p0 + 2 * stride + j]);
+                        a20 = x.fma(v0, a20);
+                        a21 = x.fma(v1, a21);
+                        x = FloatVector.broadcast(F, p[p0 + 3 * stride + j]);
+                        a30 = x.fma(v0, a30);
+                        a31 = x.fma(v1, a31);
+                    }
+                    a00.intoArray(o, r * dv + c);
+                    a10.intoArray(o, (r + 1) * dv + c);
+                    a20.intoArray(o, (r + 2) * dv + c);
+                    a30.intoArray(o, (r + 3) * dv + c);
+                    if (pair) {
+                        a01.intoArray(o, r * dv + c + FLOATS);
+                        a11.intoArray(o, (r + 1) * dv + c + FLOATS);
+                        a21.intoArray(o, (r + 2) * dv + c + FLOATS);
+                        a31.intoArray(o, (r + 3) * dv + c + FLOATS);
+                    }
+                }
+                for (; r < rows; r++) {
+                    FloatVector a0 = FloatVector.zero(F), a1 = a0;
+                    for (int j = 0; j < n; j++) {
+                        long at = (base + j * rowStride + c) * 4;
+                        FloatVector x = FloatVector.broadcast(F, p[r * stride + j]);
+                        a0 = x.fma(FloatVector.fromMemorySegment(F, v, at, ORDER), a0);
+                        if (pair) a1 = x.fma(FloatVector.fromMemorySegment(F, v, at + FLOATS * 4L, ORDER), a1);
+                    }
+                    a0.intoArray(o, r * dv + c);
+                    if (pair) a1.intoArray(o, r * dv + c + FLOATS);
+                }
+                if (pair) c += FLOATS;
+            }
         }
-        return sum;
+        for (; c < dv; c++) {
+            for (int r = 0; r < rows; r++) {
+                float acc = 0f;
+                for (int j = 0; j < n; j++) acc += p[r * stride + j] * v.getAtIndex(F32, base + j * rowStride + c);
+                o[r * dv + c] = acc;
+            }
+        }
+    }
+
+    /**
+     * Dot products of query rows first .. first+count−1 (count ≤ 4; q rows of d floats) with the K row at
+     * {@code at}, written to s[sAt + r·stride]: one pass over the K row with four independent accumulator
+     * chains (missing rows repeat the last one and are not written); lanes summed as a fixed tree.
+     */
+    private static void dot4(float[] q, int first, int count, int d, MemorySegment k, long at, float[] lanes, float[] s,
+                             int sAt, int stride) {
+        int qo = first * d;
+        int q1 = qo + Math.min(1, count - 1) * d, q2 = qo + Math.min(2, count - 1) * d, q3 = qo + Math.min(3, count - 1) * d;
+        int t = 0;
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        if (Kernels.VECTOR && d >= FLOATS) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (; t + FLOATS <= d; t += FLOATS) {
+                FloatVector kv = FloatVector.fromMemorySegment(F, k, (at + t) * 4, ORDER);
+                a0 = FloatVector.fromArray(F, q, qo + t).fma(kv, a0);
+                a1 = FloatVector.fromArray(F, q, q1 + t).fma(kv, a1);
+                a2 = FloatVector.fromArray(F, q, q2 + t).fma(kv, a2);
+                a3 = FloatVector.fromArray(F, q, q3 + t).fma(kv, a3);
+            }
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, FLOATS);
+            a2.intoArray(lanes, 2 * FLOATS);
+            a3.intoArray(lanes, 3 * FLOATS);
+            s0 = treeSum(lanes, 0);
+            s1 = treeSum(lanes, FLOATS);
+            s2 = treeSum(lanes, 2 * FLOATS);
+            s3 = treeSum(lanes, 3 * FLOATS);
+        }
+        for (; t < d; t++) {
+            float kt = k.getAtIndex(F32, at + t);
+            s0 += q[qo + t] * kt;
+            s1 += q[q1 + t] * kt;
+            s2 += q[q2 + t] * kt;
+            s3 += q[q3 + t] * kt;
+        }
+        s[sAt] = s0;
+        if (count > 1) s[sAt + stride] = s1;
+        if (count > 2) s[sAt + 2 * stride] = s2;
+        if (count > 3) s[sAt + 3 * stride] = s3;
+    }
+
+    /** Σ lanes[at .. at+FLOATS) as a balanced tree in a fixed order (shorter dependency chain than a loop). */
+    private static float treeSum(float[] lanes, int at) {
+        for (int w = FLOATS / 2; w >= 1; w /= 2) {
+            for (int i = 0; i < w; i++) lanes[at + i] += lanes[at + i + w];
+        }
+        return lanes[at];
     }
 
     // ---------------------------------------------------------------- micro-kernels

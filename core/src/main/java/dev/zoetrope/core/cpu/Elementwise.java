@@ -39,7 +39,8 @@ final class Elementwise {
             int da = i - (rank - a.length) >= 0 ? a[i - (rank - a.length)] : 1;
             int db = i - (rank - b.length) >= 0 ? b[i - (rank - b.length)] : 1;
             if (da != db && da != 1 && db != 1) {
-                throw new IllegalArgumentException("shapes " + Arrays.toString(a) + " and " + Arrays.toString(b) + " do not broadcast");
+                throw new IllegalArgumentException("shapes " + Arrays.toString(a) + " and " + Arrays.toString(b)
+                        + " do not broadcast");
             }
             out[i] = da == 1 ? db : da;
         }
@@ -133,10 +134,6 @@ final class Elementwise {
         }
     }
 
-    private static FloatVector load(MemorySegment s, long index) {
-        return FloatVector.fromMemorySegment(F, s, index * 4, ORDER);
-    }
-
     // ---------------------------------------------------------------- binary
 
     static Tensor binary(Binary op, Tensor a, Tensor b) {
@@ -151,6 +148,8 @@ final class Elementwise {
             if (Kernels.VECTOR) binaryVector(op, os, o, as, ia, sa, bs, ib, sb, len);
             else binaryScalar(op, os, o, as, ia, sa, bs, ib, sb, len);
         });
+        Kernels.release(av, a);
+        Kernels.release(bv, b);
         return out;
     }
 
@@ -165,17 +164,6 @@ final class Elementwise {
         };
     }
 
-    private static FloatVector apply(Binary op, FloatVector x, FloatVector y) {
-        return switch (op) {
-            case ADD -> x.add(y);
-            case SUB -> x.sub(y);
-            case MUL -> x.mul(y);
-            case DIV -> x.div(y);
-            case MAX -> x.max(y);
-            case MIN -> x.min(y);
-        };
-    }
-
     private static void binaryScalar(Binary op, MemorySegment os, long o, MemorySegment as, long ia, long sa,
                                      MemorySegment bs, long ib, long sb, int len) {
         for (int i = 0; i < len; i++) {
@@ -183,20 +171,31 @@ final class Elementwise {
         }
     }
 
+    /**
+     * Vector loops for the three row shapes (both operands advancing, or one of them a broadcast scalar);
+     * other strides and the tail go element by element. The op switch sits inside each loop: vectors must
+     * not cross a call (see {@link VectorMath}).
+     */
     private static void binaryVector(Binary op, MemorySegment os, long o, MemorySegment as, long ia, long sa,
                                      MemorySegment bs, long ib, long sb, int len) {
         int i = 0;
         int bound = len - len % FLOATS;
-        if (sa == 1 && sb == 1) {
+        if ((sa == 1 || sa == 0) && (sb == 1 || sb == 0) && !(sa == 0 && sb == 0)) {
+            FloatVector xs = FloatVector.broadcast(F, as.getAtIndex(F32, ia));
+            FloatVector ys = FloatVector.broadcast(F, bs.getAtIndex(F32, ib));
             for (; i < bound; i += FLOATS) {
-                apply(op, load(as, ia + i), load(bs, ib + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+                FloatVector x = sa == 1 ? FloatVector.fromMemorySegment(F, as, (ia + i) * 4, ORDER) : xs;
+                FloatVector y = sb == 1 ? FloatVector.fromMemorySegment(F, bs, (ib + i) * 4, ORDER) : ys;
+                FloatVector r = switch (op) {
+                    case ADD -> x.add(y);
+                    case SUB -> x.sub(y);
+                    case MUL -> x.mul(y);
+                    case DIV -> x.div(y);
+                    case MAX -> x.max(y);
+                    case MIN -> x.min(y);
+                };
+                r.intoMemorySegment(os, (o + i) * 4, ORDER);
             }
-        } else if (sa == 1 && sb == 0) {
-            FloatVector y = FloatVector.broadcast(F, bs.getAtIndex(F32, ib));
-            for (; i < bound; i += FLOATS) apply(op, load(as, ia + i), y).intoMemorySegment(os, (o + i) * 4, ORDER);
-        } else if (sa == 0 && sb == 1) {
-            FloatVector x = FloatVector.broadcast(F, as.getAtIndex(F32, ia));
-            for (; i < bound; i += FLOATS) apply(op, x, load(bs, ib + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
         }
         for (; i < len; i++) {
             os.setAtIndex(F32, o + i, apply(op, as.getAtIndex(F32, ia + i * sa), bs.getAtIndex(F32, ib + i * sb)));
@@ -218,14 +217,17 @@ final class Elementwise {
                 int bound = len - len % FLOATS;
                 FloatVector bScalar = FloatVector.broadcast(F, bs.getAtIndex(F32, ib));
                 for (; i < bound; i += FLOATS) {
-                    FloatVector y = sb == 1 ? load(bs, ib + i) : bScalar;
-                    load(as, ia + i).mul(alpha).add(y.mul(beta)).intoMemorySegment(os, (o + i) * 4, ORDER);
+                    FloatVector y = sb == 1 ? FloatVector.fromMemorySegment(F, bs, (ib + i) * 4, ORDER) : bScalar;
+                    FloatVector.fromMemorySegment(F, as, (ia + i) * 4, ORDER).mul(alpha).add(y.mul(beta))
+                            .intoMemorySegment(os, (o + i) * 4, ORDER);
                 }
             }
             for (; i < len; i++) {
                 os.setAtIndex(F32, o + i, alpha * as.getAtIndex(F32, ia + i * sa) + beta * bs.getAtIndex(F32, ib + i * sb));
             }
         });
+        Kernels.release(av, a);
+        Kernels.release(bv, b);
         return out;
     }
 
@@ -271,9 +273,10 @@ final class Elementwise {
         Tensor out = Tensor.empty(DType.F32, shape);
         MemorySegment xs = x.segment(), os = out.segment();
         new Walk(shape, x, null).parallel(fn.heavy() ? GRAIN_HEAVY : GRAIN, (o, ia, sa, ib, sb, len) -> {
-            int done = Kernels.VECTOR && sa == 1 ? mapVector(fn, xs, ia, os, o, len, p, q) : 0;
+            int done = Kernels.VECTOR && sa == 1 && len >= FLOATS ? mapVector(fn, xs, ia, os, o, len, p, q) : 0;
             for (int i = done; i < len; i++) os.setAtIndex(F32, o + i, apply(fn, xs.getAtIndex(F32, ia + i * sa), p, q));
         });
+        Kernels.release(x, a);
         return out;
     }
 
@@ -308,89 +311,93 @@ final class Elementwise {
 
     private static final float SQRT_2_OVER_PI = 7.978845835e-01f;
 
+    /** Elements per staging chunk of the transcendental functions (they work on float[], see VectorMath). */
+    private static final int CHUNK = 1024;
+
+    /** Per-thread staging buffers: input, a temporary, output. */
+    private static final ThreadLocal<float[][]> STAGING = ThreadLocal.withInitial(() -> new float[3][CHUNK]);
+
     /**
      * Vector path over a contiguous run; returns how many elements it wrote (a multiple of the vector
-     * length, the rest is left to the scalar loop). One loop per function keeps each loop body small for
-     * the JIT, with the function's math inlined.
+     * length, the rest is left to the scalar loop). Cheap maps stream straight through memory; the
+     * transcendental ones stage chunks in float[] for {@link VectorMath}.
      */
     private static int mapVector(Map fn, MemorySegment xs, long ia, MemorySegment os, long o, int len, float p, float q) {
         int bound = len - len % FLOATS;
-        int i = 0;
-        switch (fn) {
-            case NEG -> {
-                for (; i < bound; i += FLOATS) load(xs, ia + i).neg().intoMemorySegment(os, (o + i) * 4, ORDER);
+        if (fn.heavy()) {
+            float[][] buffers = STAGING.get();
+            for (int c = 0; c < bound; c += CHUNK) {
+                int n = Math.min(CHUNK, bound - c);
+                MemorySegment.copy(xs, F32, (ia + c) * 4, buffers[0], 0, n);
+                float[] result = transcendental(fn, buffers[0], buffers[1], buffers[2], n);
+                MemorySegment.copy(result, 0, os, F32, (o + c) * 4, n);
             }
+            return bound;
+        }
+        for (int i = 0; i < bound; i += FLOATS) {
+            FloatVector v = FloatVector.fromMemorySegment(F, xs, (ia + i) * 4, ORDER);
+            FloatVector r = switch (fn) {
+                case NEG -> v.neg();
+                case SQRT -> v.lanewise(VectorOperators.SQRT);
+                case RSQRT -> FloatVector.broadcast(F, 1f).div(v.lanewise(VectorOperators.SQRT));
+                case RELU -> v.max(0f);
+                case ABS -> v.abs();
+                case SQUARE -> v.mul(v);
+                case AFFINE -> v.mul(p).add(q);
+                case CLAMP -> v.max(p).min(q);
+                default -> throw new IllegalStateException(fn + " is not a cheap map");
+            };
+            r.intoMemorySegment(os, (o + i) * 4, ORDER);
+        }
+        return bound;
+    }
+
+    /** fn over x[0..n) (n a multiple of the vector length) using t and y as scratch; returns the array holding the result. */
+    private static float[] transcendental(Map fn, float[] x, float[] t, float[] y, int n) {
+        switch (fn) {
             case EXP -> {
-                for (; i < bound; i += FLOATS) VectorMath.exp(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+                VectorMath.exp(x, 0, n);
+                return x;
             }
             case LOG -> {
-                for (; i < bound; i += FLOATS) VectorMath.log(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
-            }
-            case SQRT -> {
-                for (; i < bound; i += FLOATS) {
-                    load(xs, ia + i).lanewise(VectorOperators.SQRT).intoMemorySegment(os, (o + i) * 4, ORDER);
-                }
-            }
-            case RSQRT -> {
-                FloatVector one = FloatVector.broadcast(F, 1f);
-                for (; i < bound; i += FLOATS) {
-                    one.div(load(xs, ia + i).lanewise(VectorOperators.SQRT)).intoMemorySegment(os, (o + i) * 4, ORDER);
-                }
-            }
-            case TANH -> {
-                for (; i < bound; i += FLOATS) VectorMath.tanh(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
-            }
-            case SIGMOID -> {
-                for (; i < bound; i += FLOATS) VectorMath.sigmoid(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
-            }
-            case SILU -> {
-                for (; i < bound; i += FLOATS) {
-                    FloatVector v = load(xs, ia + i);
-                    v.mul(VectorMath.sigmoid(v)).intoMemorySegment(os, (o + i) * 4, ORDER);
-                }
-            }
-            case GELU_ERF -> {
-                for (; i < bound; i += FLOATS) VectorMath.geluErf(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
-            }
-            case GELU_TANH -> {
-                // ½x(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)(x + 0.044715x³): no cancellation for x < 0
-                for (; i < bound; i += FLOATS) {
-                    FloatVector v = load(xs, ia + i);
-                    FloatVector u = v.mul(v).mul(0.044715f).fma(v, v).mul(2f * SQRT_2_OVER_PI);
-                    v.mul(VectorMath.sigmoid(u)).intoMemorySegment(os, (o + i) * 4, ORDER);
-                }
-            }
-            case QUICK_GELU -> {
-                for (; i < bound; i += FLOATS) {
-                    FloatVector v = load(xs, ia + i);
-                    v.mul(VectorMath.sigmoid(v.mul(1.702f))).intoMemorySegment(os, (o + i) * 4, ORDER);
-                }
-            }
-            case RELU -> {
-                for (; i < bound; i += FLOATS) load(xs, ia + i).max(0f).intoMemorySegment(os, (o + i) * 4, ORDER);
+                VectorMath.log(x, 0, n);
+                return x;
             }
             case SIN -> {
-                for (; i < bound; i += FLOATS) VectorMath.sin(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+                VectorMath.sin(x, 0, n);
+                return x;
             }
             case COS -> {
-                for (; i < bound; i += FLOATS) VectorMath.cos(load(xs, ia + i)).intoMemorySegment(os, (o + i) * 4, ORDER);
+                VectorMath.cos(x, 0, n);
+                return x;
             }
-            case ABS -> {
-                for (; i < bound; i += FLOATS) load(xs, ia + i).abs().intoMemorySegment(os, (o + i) * 4, ORDER);
+            case TANH -> VectorMath.tanh(x, y, 0, n);
+            case SIGMOID -> VectorMath.sigmoid(x, y, 0, n);
+            case GELU_ERF -> VectorMath.geluErf(x, y, 0, n);
+            case SILU -> {
+                VectorMath.sigmoid(x, y, 0, n);
+                multiplyInto(y, x, n);
             }
-            case SQUARE -> {
-                for (; i < bound; i += FLOATS) {
-                    FloatVector v = load(xs, ia + i);
-                    v.mul(v).intoMemorySegment(os, (o + i) * 4, ORDER);
+            case QUICK_GELU -> { // x·sigmoid(1.702x)
+                for (int i = 0; i < n; i += FLOATS) FloatVector.fromArray(F, x, i).mul(1.702f).intoArray(t, i);
+                VectorMath.sigmoid(t, y, 0, n);
+                multiplyInto(y, x, n);
+            }
+            case GELU_TANH -> { // ½x(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)(x + 0.044715x³): no cancellation for x < 0
+                for (int i = 0; i < n; i += FLOATS) {
+                    FloatVector v = FloatVector.fromArray(F, x, i);
+                    v.mul(v).mul(0.044715f).fma(v, v).mul(2f * SQRT_2_OVER_PI).intoArray(t, i);
                 }
+                VectorMath.sigmoid(t, y, 0, n);
+                multiplyInto(y, x, n);
             }
-            case AFFINE -> {
-                for (; i < bound; i += FLOATS) load(xs, ia + i).mul(p).add(q).intoMemorySegment(os, (o + i) * 4, ORDER);
-            }
-            case CLAMP -> {
-                for (; i < bound; i += FLOATS) load(xs, ia + i).max(p).min(q).intoMemorySegment(os, (o + i) * 4, ORDER);
-            }
+            default -> throw new IllegalStateException(fn + " is not transcendental");
         }
-        return i;
+        return y;
+    }
+
+    /** y[i] *= x[i]. */
+    private static void multiplyInto(float[] y, float[] x, int n) {
+        for (int i = 0; i < n; i += FLOATS) FloatVector.fromArray(F, y, i).mul(FloatVector.fromArray(F, x, i)).intoArray(y, i);
     }
 }

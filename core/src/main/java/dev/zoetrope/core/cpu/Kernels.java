@@ -38,6 +38,26 @@ public final class Kernels {
         return x.dtype() == DType.F32 ? x : x.to(DType.F32);
     }
 
+    /**
+     * Σ lanes[0..FLOATS) in lane order. Kernels store an accumulator vector here instead of calling
+     * FloatVector.reduceLanes(ADD), which may add in any order (the C2 intrinsic uses a tree, the
+     * interpreter a loop): the same data would then round differently depending on which tier ran it, and
+     * results would no longer be reproducible from run to run or thread to thread.
+     */
+    static double sumLanes(float[] lanes) {
+        double sum = 0;
+        for (int i = 0; i < FLOATS; i++) sum += lanes[i];
+        return sum;
+    }
+
+    /**
+     * Releases a kernel's temporary copy (a conversion or contiguous copy of {@code source}) right away instead
+     * of leaving it to the caller's scope; does nothing when {@code temp} shares the source's memory.
+     */
+    static void release(Tensor temp, Tensor source) {
+        if (temp != null && temp.storage() != source.storage()) temp.close();
+    }
+
     /** Rounds n up to a multiple of m. */
     static int roundUp(int n, int m) {
         return (n + m - 1) / m * m;

@@ -34,14 +34,10 @@ final class Norms {
         return t.toFloatArray();
     }
 
-    private static FloatVector load(MemorySegment s, long index) {
-        return FloatVector.fromMemorySegment(F, s, index * 4, ORDER);
-    }
-
     // ---------------------------------------------------------------- row statistics
 
-    /** Σ x[off .. off+n). */
-    static double sum(MemorySegment s, long off, long n) {
+    /** Σ x[off .. off+n); {@code lanes} is scratch of FLOATS floats (see {@link Kernels#sumLanes}). */
+    static double sum(MemorySegment s, long off, long n, float[] lanes) {
         double total = 0;
         long i = 0;
         if (Kernels.VECTOR) {
@@ -49,8 +45,9 @@ final class Norms {
             while (i < bound) {
                 long blockEnd = Math.min(bound, i + BLOCK);
                 FloatVector acc = FloatVector.zero(F);
-                for (; i < blockEnd; i += FLOATS) acc = acc.add(load(s, off + i));
-                total += acc.reduceLanes(VectorOperators.ADD);
+                for (; i < blockEnd; i += FLOATS) acc = acc.add(FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER));
+                acc.intoArray(lanes, 0);
+                total += Kernels.sumLanes(lanes);
             }
         }
         for (; i < n; i++) total += s.getAtIndex(F32, off + i);
@@ -58,7 +55,7 @@ final class Norms {
     }
 
     /** Σ (x − mean)² over x[off .. off+n). */
-    static double sumSquaredDeviation(MemorySegment s, long off, long n, double mean) {
+    static double sumSquaredDeviation(MemorySegment s, long off, long n, double mean, float[] lanes) {
         double total = 0;
         long i = 0;
         if (Kernels.VECTOR) {
@@ -68,10 +65,11 @@ final class Norms {
                 long blockEnd = Math.min(bound, i + BLOCK);
                 FloatVector acc = FloatVector.zero(F);
                 for (; i < blockEnd; i += FLOATS) {
-                    FloatVector d = load(s, off + i).sub(m);
+                    FloatVector d = FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER).sub(m);
                     acc = d.fma(d, acc);
                 }
-                total += acc.reduceLanes(VectorOperators.ADD);
+                acc.intoArray(lanes, 0);
+                total += Kernels.sumLanes(lanes);
             }
         }
         for (; i < n; i++) {
@@ -82,7 +80,7 @@ final class Norms {
     }
 
     /** Σ x² over x[off .. off+n). */
-    static double sumSquares(MemorySegment s, long off, long n) {
+    static double sumSquares(MemorySegment s, long off, long n, float[] lanes) {
         double total = 0;
         long i = 0;
         if (Kernels.VECTOR) {
@@ -91,10 +89,11 @@ final class Norms {
                 long blockEnd = Math.min(bound, i + BLOCK);
                 FloatVector acc = FloatVector.zero(F);
                 for (; i < blockEnd; i += FLOATS) {
-                    FloatVector v = load(s, off + i);
+                    FloatVector v = FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER);
                     acc = v.fma(v, acc);
                 }
-                total += acc.reduceLanes(VectorOperators.ADD);
+                acc.intoArray(lanes, 0);
+                total += Kernels.sumLanes(lanes);
             }
         }
         for (; i < n; i++) {
@@ -104,15 +103,35 @@ final class Norms {
         return total;
     }
 
-    /** out[i] = x[i]·scale + shift. */
-    private static void scaleShift(MemorySegment xs, long xo, MemorySegment os, long oo, long n, float scale, float shift) {
+    /**
+     * out[i] = ((x[i] − meanHi) − meanLo)·scale + shift, the mean split into two floats: x − mean is then
+     * nearly exact even when the mean is large against the spread (x·scale + shift would cancel there).
+     */
+    private static void normalize(MemorySegment xs, long xo, MemorySegment os, long oo, long n, double mean, float scale,
+                                  float shift) {
+        float hi = (float) mean, lo = (float) (mean - hi);
         long i = 0;
         if (Kernels.VECTOR) {
             long bound = n - n % FLOATS;
             FloatVector sc = FloatVector.broadcast(F, scale), sh = FloatVector.broadcast(F, shift);
-            for (; i < bound; i += FLOATS) load(xs, xo + i).fma(sc, sh).intoMemorySegment(os, (oo + i) * 4, ORDER);
+            for (; i < bound; i += FLOATS) {
+                FloatVector.fromMemorySegment(F, xs, (xo + i) * 4, ORDER).sub(hi).sub(lo).fma(sc, sh)
+                        .intoMemorySegment(os, (oo + i) * 4, ORDER);
+            }
         }
-        for (; i < n; i++) os.setAtIndex(F32, oo + i, xs.getAtIndex(F32, xo + i) * scale + shift);
+        for (; i < n; i++) os.setAtIndex(F32, oo + i, (xs.getAtIndex(F32, xo + i) - hi - lo) * scale + shift);
+    }
+
+    /** out[i] = x[i]·scale. */
+    private static void scale(MemorySegment xs, long xo, MemorySegment os, long oo, long n, float scale) {
+        long i = 0;
+        if (Kernels.VECTOR) {
+            long bound = n - n % FLOATS;
+            for (; i < bound; i += FLOATS) {
+                FloatVector.fromMemorySegment(F, xs, (xo + i) * 4, ORDER).mul(scale).intoMemorySegment(os, (oo + i) * 4, ORDER);
+            }
+        }
+        for (; i < n; i++) os.setAtIndex(F32, oo + i, xs.getAtIndex(F32, xo + i) * scale);
     }
 
     // ---------------------------------------------------------------- group norm
@@ -134,20 +153,21 @@ final class Norms {
         MemorySegment xs = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forEach(n * groups, ng -> {
+            float[] lanes = new float[FLOATS];
             int g = ng % groups;
             long base = (long) ng * cg * spatial;
             long count = cg * spatial;
-            double mean = sum(xs, xo + base, count) / count;
-            double var = sumSquaredDeviation(xs, xo + base, count, mean) / count;
+            double mean = sum(xs, xo + base, count, lanes) / count;
+            double var = sumSquaredDeviation(xs, xo + base, count, mean, lanes) / count;
             double rstd = 1.0 / Math.sqrt(var + eps);
             for (int ch = 0; ch < cg; ch++) {
                 int channel = g * cg + ch;
                 float scale = (float) (rstd * (w == null ? 1f : w[channel]));
-                float shift = (float) ((b == null ? 0f : b[channel]) - mean * scale);
                 long cb = base + (long) ch * spatial;
-                scaleShift(xs, xo + cb, os, cb, spatial, scale, shift);
+                normalize(xs, xo + cb, os, cb, spatial, mean, scale, b == null ? 0f : b[channel]);
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -167,34 +187,35 @@ final class Norms {
         MemorySegment xs = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / d), (r0, r1) -> {
+            float[] lanes = new float[FLOATS];
             for (long r = r0; r < r1; r++) {
                 long base = r * d;
-                double mean = sum(xs, xo + base, d) / d;
-                double var = sumSquaredDeviation(xs, xo + base, d, mean) / d;
+                double mean = sum(xs, xo + base, d, lanes) / d;
+                double var = sumSquaredDeviation(xs, xo + base, d, mean, lanes) / d;
                 float rstd = (float) (1.0 / Math.sqrt(var + eps));
-                float shift = (float) (-mean * rstd);
-                affineRow(xs, xo + base, os, base, d, rstd, shift, w, b);
+                normalizeRow(xs, xo + base, os, base, d, mean, rstd, w, b);
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 
-    /** out = (x·scale + shift)·w + b per element of a row (w, b optional). */
-    private static void affineRow(MemorySegment xs, long xo, MemorySegment os, long oo, int d, float scale, float shift,
-                                  float[] w, float[] b) {
+    /** out = ((x − meanHi) − meanLo)·rstd·w + b per element of a row (w, b optional); see {@link #normalize}. */
+    private static void normalizeRow(MemorySegment xs, long xo, MemorySegment os, long oo, int d, double mean, float rstd,
+                                     float[] w, float[] b) {
+        float hi = (float) mean, lo = (float) (mean - hi);
         int i = 0;
         if (Kernels.VECTOR) {
             int bound = d - d % FLOATS;
-            FloatVector sc = FloatVector.broadcast(F, scale), sh = FloatVector.broadcast(F, shift);
             for (; i < bound; i += FLOATS) {
-                FloatVector v = load(xs, xo + i).fma(sc, sh);
+                FloatVector v = FloatVector.fromMemorySegment(F, xs, (xo + i) * 4, ORDER).sub(hi).sub(lo).mul(rstd);
                 if (w != null) v = v.mul(FloatVector.fromArray(F, w, i));
                 if (b != null) v = v.add(FloatVector.fromArray(F, b, i));
                 v.intoMemorySegment(os, (oo + i) * 4, ORDER);
             }
         }
         for (; i < d; i++) {
-            float v = xs.getAtIndex(F32, xo + i) * scale + shift;
+            float v = (xs.getAtIndex(F32, xo + i) - hi - lo) * rstd;
             if (w != null) v *= w[i];
             if (b != null) v += b[i];
             os.setAtIndex(F32, oo + i, v);
@@ -217,14 +238,15 @@ final class Norms {
         MemorySegment xs = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / d), (r0, r1) -> {
+            float[] lanes = new float[FLOATS];
             for (long r = r0; r < r1; r++) {
                 long base = r * d;
-                float rstd = (float) (1.0 / Math.sqrt(sumSquares(xs, xo + base, d) / d + eps));
+                float rstd = (float) (1.0 / Math.sqrt(sumSquares(xs, xo + base, d, lanes) / d + eps));
                 int i = 0;
                 if (Kernels.VECTOR) {
                     int bound = d - d % FLOATS;
                     for (; i < bound; i += FLOATS) {
-                        FloatVector v = load(xs, xo + base + i).mul(rstd);
+                        FloatVector v = FloatVector.fromMemorySegment(F, xs, (xo + base + i) * 4, ORDER).mul(rstd);
                         if (w != null) v = v.mul(FloatVector.fromArray(F, w, i));
                         v.intoMemorySegment(os, (base + i) * 4, ORDER);
                     }
@@ -236,6 +258,7 @@ final class Norms {
                 }
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -253,16 +276,17 @@ final class Norms {
         MemorySegment xs = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / 4 / d), (r0, r1) -> {
-            for (long r = r0; r < r1; r++) softmaxRow(xs, xo + r * d, os, r * d, d);
+            float[] lanes = new float[FLOATS];
+            for (long r = r0; r < r1; r++) softmaxRow(xs, xo + r * d, os, r * d, d, lanes);
         });
+        Kernels.release(xc, x);
         return out;
     }
 
-    static void softmaxRow(MemorySegment xs, long xo, MemorySegment os, long oo, int d) {
+    static void softmaxRow(MemorySegment xs, long xo, MemorySegment os, long oo, int d, float[] lanes) {
         float max = max(xs, xo, d);
-        double total = expShifted(xs, xo, os, oo, d, max);
-        float inv = (float) (1.0 / total);
-        scaleShift(os, oo, os, oo, d, inv, 0f);
+        double total = expShifted(xs, xo, os, oo, d, max, lanes);
+        scale(os, oo, os, oo, d, (float) (1.0 / total));
     }
 
     /** Largest element (NaN if any is NaN). */
@@ -272,29 +296,41 @@ final class Norms {
         if (Kernels.VECTOR && n >= FLOATS) {
             int bound = n - n % FLOATS;
             FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (; i < bound; i += FLOATS) acc = acc.max(load(s, off + i));
+            for (; i < bound; i += FLOATS) acc = acc.max(FloatVector.fromMemorySegment(F, s, (off + i) * 4, ORDER));
             max = acc.reduceLanes(VectorOperators.MAX);
         }
         for (; i < n; i++) max = Math.max(max, s.getAtIndex(F32, off + i));
         return max;
     }
 
-    /** out = exp(x − shift); returns Σ out. */
-    private static double expShifted(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float shift) {
+    /** Elements per staging chunk for the vector exp. */
+    private static final int CHUNK = 1024;
+    private static final ThreadLocal<float[]> STAGING = ThreadLocal.withInitial(() -> new float[CHUNK]);
+
+    /** out = exp(x − shift); returns Σ out. The vector path stages chunks in a float[] for {@link VectorMath#exp}. */
+    private static double expShifted(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float shift, float[] lanes) {
         double total = 0;
         int i = 0;
         if (Kernels.VECTOR) {
+            float[] buf = STAGING.get();
             int bound = n - n % FLOATS;
             FloatVector sh = FloatVector.broadcast(F, shift);
             while (i < bound) {
-                int blockEnd = Math.min(bound, i + BLOCK);
-                FloatVector acc = FloatVector.zero(F);
-                for (; i < blockEnd; i += FLOATS) {
-                    FloatVector e = VectorMath.exp(load(xs, xo + i).sub(sh));
-                    e.intoMemorySegment(os, (oo + i) * 4, ORDER);
-                    acc = acc.add(e);
+                int len = Math.min(CHUNK, bound - i);
+                for (int j = 0; j < len; j += FLOATS) {
+                    FloatVector.fromMemorySegment(F, xs, (xo + i + j) * 4, ORDER).sub(sh).intoArray(buf, j);
                 }
-                total += acc.reduceLanes(VectorOperators.ADD);
+                VectorMath.exp(buf, 0, len);
+                for (int j = 0; j < len; j += BLOCK) { // float lanes per block, blocks added in double
+                    FloatVector acc = FloatVector.zero(F);
+                    for (int k = j, e = Math.min(len, j + BLOCK); k < e; k += FLOATS) {
+                        acc = acc.add(FloatVector.fromArray(F, buf, k));
+                    }
+                    acc.intoArray(lanes, 0);
+                total += Kernels.sumLanes(lanes);
+                }
+                MemorySegment.copy(buf, 0, os, F32, (oo + i) * 4, len);
+                i += len;
             }
         }
         for (; i < n; i++) {

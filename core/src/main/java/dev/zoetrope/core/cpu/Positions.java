@@ -71,11 +71,13 @@ final class Positions {
                 }
             }
         });
+        Kernels.release(xs, x);
         return out;
     }
 
     /** out = x·cos + rotate_half(x)·sin on one contiguous row (products rounded before the sum, as torch). */
-    private static void rotate(MemorySegment xs, long in, MemorySegment os, long o, int half, float[] cos, float[] sin, int table) {
+    private static void rotate(MemorySegment xs, long in, MemorySegment os, long o, int half, float[] cos, float[] sin,
+                               int table) {
         int i = 0;
         if (Kernels.VECTOR) {
             int bound = half - half % FLOATS;

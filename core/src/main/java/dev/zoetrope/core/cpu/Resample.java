@@ -52,6 +52,7 @@ final class Resample {
                         (long) plane * outH * outW, outH, outW, ty, tx));
             }
         }
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -199,7 +200,8 @@ final class Resample {
         Kernels.requireFloat(x, "avgPool2d input");
         if (x.rank() != 4) throw Kernels.shapeError("avgPool2d", "x[N, C, H, W]", x);
         if (kernel < 1 || stride < 1 || x.dim(2) < kernel || x.dim(3) < kernel) {
-            throw Kernels.shapeError("avgPool2d", "kernel " + kernel + " ≥ 1 no larger than H and W, stride " + stride + " ≥ 1", x);
+            throw Kernels.shapeError("avgPool2d",
+                    "kernel " + kernel + " ≥ 1 no larger than H and W, stride " + stride + " ≥ 1", x);
         }
         Tensor xc = Kernels.f32(x);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
@@ -244,6 +246,7 @@ final class Resample {
                 MemorySegment.copy(line, 0, os, F32, (ob + (long) oy * ow) * 4, ow);
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 }

@@ -136,6 +136,7 @@ final class Structure {
         Parallel.forRange(idx.length, Math.max(1, ROW_GRAIN / Math.max(1, d)), (i0, i1) -> {
             for (long i = i0; i < i1; i++) widenRow(ws, type, wo + idx[(int) i] * rowStride, os, i * d, d);
         });
+        Kernels.release(table, weight);
         return out;
     }
 
@@ -182,6 +183,7 @@ final class Structure {
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / d), (r0, r1) -> {
             for (long r = r0; r < r1; r++) os.setAtIndex(Kernels.I64, r, argmaxRow(s, xo + r * d, d));
         });
+        Kernels.release(xc, x);
         return out;
     }
 
@@ -192,7 +194,8 @@ final class Structure {
         if (Kernels.VECTOR && !nan) {
             int bound = d - d % FLOATS;
             for (; i < bound; i += FLOATS) {
-                VectorMask<Float> hit = FloatVector.fromMemorySegment(F, s, (base + i) * 4, ORDER).compare(VectorOperators.EQ, max);
+                VectorMask<Float> hit = FloatVector.fromMemorySegment(F, s, (base + i) * 4, ORDER)
+                        .compare(VectorOperators.EQ, max);
                 if (hit.anyTrue()) return i + hit.firstTrue();
             }
         }
@@ -232,7 +235,7 @@ final class Structure {
                     if (Kernels.VECTOR && size == k && i + FLOATS <= d) {
                         // the heap's weakest entry; a vector with every lane strictly below it changes nothing
                         FloatVector v = FloatVector.fromMemorySegment(F, s, (base + i) * 4, ORDER);
-                        if (!v.compare(VectorOperators.GE, heapV[0]).or(v.test(VectorOperators.IS_NAN)).anyTrue()) {
+                        if (!v.compare(VectorOperators.GE, heapV[0]).or(v.compare(VectorOperators.NE, v)).anyTrue()) { // NE: NaN
                             i += FLOATS;
                             continue;
                         }
@@ -259,6 +262,7 @@ final class Structure {
                 }
             }
         });
+        Kernels.release(xc, x);
         return new Tensor[] {values, indices};
     }
 
@@ -319,11 +323,13 @@ final class Structure {
         MemorySegment s = xc.segment(), os = out.segment();
         long xo = xc.offset();
         Parallel.forRange(rows, Math.max(1, ROW_GRAIN / Math.max(1, d)), (r0, r1) -> {
+            float[] lanes = new float[FLOATS];
             for (long r = r0; r < r1; r++) {
-                double sum = Norms.sum(s, xo + r * d, d);
+                double sum = Norms.sum(s, xo + r * d, d, lanes);
                 os.setAtIndex(F32, r, (float) (mean ? sum / d : sum));
             }
         });
+        Kernels.release(xc, x);
         return out;
     }
 }
