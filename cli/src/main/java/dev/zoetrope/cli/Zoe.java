@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 ChatCommand.class,
                 PullCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Zoe implements Runnable {

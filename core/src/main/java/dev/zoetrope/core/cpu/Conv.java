@@ -74,18 +74,21 @@ final class Conv {
                   int dh, int dw, int ow) implements Panels.B {
         @Override
         public void packColumns(int p0, int kc, int j0, int cols, int nr, float[] dst, int off) {
-            int oy = j0 / ow, ox0 = j0 % ow;
-            boolean oneRow = ox0 + cols <= ow;
             int khw = kh * kw;
             int ch = p0 / khw, ky = p0 % khw / kw, kx = p0 % kw;
             for (int p = 0; p < kc; p++) {
                 int d = off + p * nr;
                 long plane = xOff + (long) ch * h * w;
-                if (oneRow) {
-                    packRowSegment(plane, oy, ox0, ky, kx, cols, nr, dst, d);
-                } else {
-                    packAnywhere(plane, j0, ky, kx, cols, nr, dst, d);
+                // The panel's columns are consecutive pixels: one run per output row they touch.
+                int oy = j0 / ow, ox = j0 % ow;
+                for (int j = 0; j < cols; ) {
+                    int run = Math.min(cols - j, ow - ox);
+                    packRun(plane, oy, ox, ky, kx, run, run == nr, dst, d + j);
+                    j += run;
+                    ox = 0;
+                    oy++;
                 }
+                Arrays.fill(dst, d + cols, d + nr, 0f);
                 if (++kx == kw) {
                     kx = 0;
                     if (++ky == kh) {
@@ -96,48 +99,42 @@ final class Conv {
             }
         }
 
-        /** Columns that are consecutive pixels of one output row: a contiguous run of the input when sw = 1. */
-        private void packRowSegment(long plane, int oy, int ox0, int ky, int kx, int cols, int nr, float[] dst, int d) {
+        /**
+         * {@code len} values for output pixels (oy, ox0…ox0+len−1) at kernel offset (ky, kx). With stride 1 they
+         * are a contiguous run of an input row, zero where it leaves the row; a whole panel is copied with
+         * vectors, masking the lanes outside the row.
+         */
+        private void packRun(long plane, int oy, int ox0, int ky, int kx, int len, boolean wholePanel, float[] dst, int d) {
             int iy = oy * sh - ph + ky * dh;
             if (iy < 0 || iy >= h) {
-                Arrays.fill(dst, d, d + nr, 0f);
+                Arrays.fill(dst, d, d + len, 0f);
                 return;
             }
             int ixStart = ox0 * sw - pw + kx * dw;
             long row = plane + (long) iy * w;
-            if (sw == 1) {
-                int lo = Math.clamp(-ixStart, 0, cols), hi = Math.clamp(w - ixStart, lo, cols);
-                if (Kernels.VECTOR && lo == 0 && hi == nr && nr % Kernels.FLOATS == 0) {
-                    long src = (row + ixStart) * Float.BYTES;
-                    for (int v = 0; v < nr; v += Kernels.FLOATS) {
-                        FloatVector.fromMemorySegment(Kernels.F, x, src + (long) v * Float.BYTES, ORDER).intoArray(dst, d + v);
-                    }
-                    return;
+            if (sw != 1) {
+                for (int j = 0; j < len; j++) {
+                    int ix = ixStart + j * sw;
+                    dst[d + j] = ix >= 0 && ix < w ? x.getAtIndex(Kernels.F32, row + ix) : 0f;
                 }
-                for (int j = 0; j < lo; j++) dst[d + j] = 0f;
-                for (int j = lo; j < hi; j++) dst[d + j] = x.getAtIndex(Kernels.F32, row + ixStart + j);
-                for (int j = hi; j < nr; j++) dst[d + j] = 0f;
                 return;
             }
-            for (int j = 0; j < cols; j++) {
-                int ix = ixStart + j * sw;
-                dst[d + j] = ix >= 0 && ix < w ? x.getAtIndex(Kernels.F32, row + ix) : 0f;
-            }
-            for (int j = cols; j < nr; j++) dst[d + j] = 0f;
-        }
-
-        /** Columns that wrap onto the next output row: pixel by pixel. */
-        private void packAnywhere(long plane, int j0, int ky, int kx, int cols, int nr, float[] dst, int d) {
-            int oy = j0 / ow, ox = j0 % ow;
-            for (int j = 0; j < cols; j++) {
-                int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
-                dst[d + j] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x.getAtIndex(Kernels.F32, plane + (long) iy * w + ix) : 0f;
-                if (++ox == ow) {
-                    ox = 0;
-                    oy++;
+            int lo = Math.clamp(-ixStart, 0, len), hi = Math.clamp(w - ixStart, lo, len);
+            long src = row + ixStart;
+            int l = Kernels.FLOATS;
+            if (Kernels.VECTOR && wholePanel && len % l == 0 && src >= 0 && (src + len) * Float.BYTES <= x.byteSize()) {
+                // Lanes outside [lo, hi) read the neighbouring row (valid memory) and are replaced by zeros.
+                FloatVector zero = FloatVector.zero(Kernels.F);
+                for (int v = 0; v < len; v += l) {
+                    FloatVector values = FloatVector.fromMemorySegment(Kernels.F, x, (src + v) * Float.BYTES, ORDER);
+                    if (lo > v || hi < v + l) values = zero.blend(values, Kernels.F.indexInRange(v - lo, hi - lo));
+                    values.intoArray(dst, d + v);
                 }
+                return;
             }
-            for (int j = cols; j < nr; j++) dst[d + j] = 0f;
+            for (int j = 0; j < lo; j++) dst[d + j] = 0f;
+            for (int j = lo; j < hi; j++) dst[d + j] = x.getAtIndex(Kernels.F32, src + j);
+            for (int j = hi; j < len; j++) dst[d + j] = 0f;
         }
     }
 

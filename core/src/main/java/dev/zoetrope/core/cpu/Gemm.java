@@ -11,21 +11,32 @@ import java.lang.foreign.MemorySegment;
  * offset and strides so transposed views need no copy; A and B may be F32, F16 or BF16 (widened while
  * packing). C is row-major F32 with leading dimension ldc.
  *
- * <p>Blocked as in GotoBLAS/BLIS: for each block of NC columns and each block of KC rows of B, the B block is
- * packed into kc × nr panels (shared, L3), then tasks over (rows of A × groups of panels) pack their A block
- * into mr × kc micro-panels (L2) and run the register-tile micro-kernel over every (panel, micro-panel) pair,
- * the B panel staying in L1. K is never split across threads: a C element accumulates its K blocks in order,
- * each block by one micro-kernel lane, so results are bit-identical for any thread count. At most
- * {@link Gemv#MAX_ROWS} rows take the streaming GEMV path instead.
+ * <p>Blocked in the GotoBLAS/BLIS manner, with the K loop inside the tasks: for each block of columns (as
+ * many as keep B, packed over the whole of K into kc × nr panels, within {@link #B_BUDGET}: L3), tasks over
+ * (a block of mc rows × a group of panels) run the K blocks in order, each time packing their A slice into
+ * mr × kc micro-panels and sweeping them (L2) past one B panel at a time (L1), adding each tile into their C
+ * block; mc is sized so C block and A slice share L2 ({@link #L2_BUDGET}). K is never split across
+ * threads: a C element accumulates its K blocks in order, each block by one micro-kernel lane, so results
+ * are bit-identical for any thread count. At most {@link Gemv#MAX_ROWS} rows
+ * take the streaming GEMV path instead. The register tile is chosen from the vector species
+ * ({@code -Dzoetrope.gemm.tile=V4X2|V9X2} overrides it, for measuring on a new machine).
  */
 public final class Gemm {
     private Gemm() {
     }
 
-    /** Columns of B per packed block: kc × nc floats (3 MiB at kc 384) stay in L3. */
-    static final int NC = 2048;
+    /** Floats of B packed at once (over the whole of K): 8 MiB, shared by the threads in L3. */
+    static final int B_BUDGET = 2 << 20;
+    /** Floats of a task's C block plus its A slice: 640 KiB, to stay in a 1 MiB L2 beside the B panels. */
+    static final int L2_BUDGET = 160 << 10;
     /** The register tile this machine uses, chosen once from the vector species. */
     static final Tile TILE = Tile.preferred();
+
+    /** The blocking in use, for benchmark reports: e.g. "tile 4×16 (vector 8×f32), kc 384, mc ≤ 256". */
+    public static String configuration() {
+        String kind = TILE.vector ? "vector " + Kernels.FLOATS + "×f32" : "scalar";
+        return "tile " + TILE.mr + "×" + TILE.nr + " (" + kind + "), kc " + TILE.kc + ", mc ≤ " + TILE.mc;
+    }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -57,6 +68,9 @@ public final class Gemm {
         Panels.Strided bs = new Panels.Strided(b, bType, bOff, bRowStride, bColStride);
         checkArguments(m, n, k, c, ldc, rowBias, colBias);
         if (m == 0 || n == 0) return;
+        checkExtent("A", a, aType, aOff, m, k, aRowStride, aColStride);
+        checkExtent("B", b, bType, bOff, k, n, bRowStride, bColStride);
+        checkExtent("C", c, DType.F32, cOff, m, n, ldc, 1);
         if (m <= Gemv.MAX_ROWS && k > 0 && Gemv.supports(bs)) {
             Gemv.multiply(m, n, k, as, bs, c, cOff, ldc, rowBias, colBias, accumulate);
         } else {
@@ -76,6 +90,24 @@ public final class Gemm {
         }
     }
 
+    /** The last element a [rows × cols] operand reaches must lie inside its segment. */
+    private static void checkExtent(String name, MemorySegment s, DType type, long offset, int rows, int cols,
+                                    long rowStride, long colStride) {
+        if (rows == 0 || cols == 0) return;
+        if (s == null) throw new IllegalArgumentException("gemm: no memory for " + name);
+        if (offset < 0 || rowStride < 0 || colStride < 0) {
+            throw new IllegalArgumentException("gemm: " + name + " needs a non-negative offset and strides, got offset "
+                    + offset + ", strides (" + rowStride + ", " + colStride + ")");
+        }
+        long last = offset + (rows - 1) * rowStride + (cols - 1) * colStride;
+        long available = s.byteSize() / type.byteSize();
+        if (last >= available) {
+            throw new IllegalArgumentException("gemm: " + name + " [" + rows + "×" + cols + "] at offset " + offset
+                    + " with strides (" + rowStride + ", " + colStride + ") reaches element " + last + ", but its memory holds "
+                    + available + " " + type + " elements");
+        }
+    }
+
     /** The blocked product with any panel sources (e.g. an implicit im2col for B) and a given register tile. */
     static void multiply(int m, int n, int k, Panels.A a, Panels.B b, MemorySegment c, long cOff, long ldc,
                          float[] rowBias, float[] colBias, boolean accumulate, Tile tile) {
@@ -85,50 +117,66 @@ public final class Gemm {
             return;
         }
         int mr = tile.mr, nr = tile.nr;
-        // Balanced blocks: K blocks depend on k only (the order of additions), the rest only on speed.
+        if ((long) k * nr > Integer.MAX_VALUE / 2) throw new IllegalArgumentException("gemm: k = " + k + " is too large");
+        // K blocks depend on k and the tile only: they fix the order of additions. The rest only affects speed.
         int kBlocks = ceilDiv(k, tile.kc), kcMax = ceilDiv(k, kBlocks);
-        int nBlocks = ceilDiv(n, NC), ncMax = roundUp(ceilDiv(n, nBlocks), nr);
+        // Column blocks narrow enough that B packed over the whole of K stays within the L3 budget.
+        int ncCap = Math.max(nr, B_BUDGET / k / nr * nr);
+        int nBlocks = ceilDiv(n, ncCap), ncMax = roundUp(ceilDiv(n, nBlocks), nr);
         int threads = Parallel.threads();
+        // Rows per task: its C block (mc × nc) and its A slice (mc × kc) together stay in L2.
+        int mcCap = Math.max(mr, Math.min(tile.mc, L2_BUDGET / (ncMax + kcMax)) / mr * mr);
         int microPanels = ceilDiv(m, mr);
-        int mBlocks = ceilDiv(m, tile.mc);
+        int mBlocks = ceilDiv(m, mcCap);
         if (threads > 1 && mBlocks < 4 * threads) mBlocks = Math.min(microPanels, roundUp(mBlocks, threads));
         int mcMax = ceilDiv(microPanels, mBlocks) * mr;
         int rowBlocks = ceilDiv(m, mcMax);
-        float[] bPack = WORKSPACE.get().b(ncMax * kcMax);
+        float[] bPack = WORKSPACE.get().b(k * ncMax);
         for (int j0 = 0; j0 < n; j0 += ncMax) {
             int nc = Math.min(ncMax, n - j0), panels = ceilDiv(nc, nr);
-            // Too few row blocks to keep every thread busy: also split the panels (A is then packed twice).
-            int chunks = rowBlocks >= threads ? 1 : Math.min(panels, ceilDiv(threads, rowBlocks));
-            int panelsPerChunk = ceilDiv(panels, chunks);
-            int chunkCount = ceilDiv(panels, panelsPerChunk);
-            for (int p0 = 0; p0 < k; p0 += kcMax) {
-                int kc = Math.min(kcMax, k - p0);
-                boolean first = p0 == 0;
-                int jBase = j0, pBase = p0;
-                Parallel.forRange(panels, 4, (s, e) -> {
-                    for (int jp = (int) s; jp < e; jp++) {
-                        b.packColumns(pBase, kc, jBase + jp * nr, Math.min(nr, nc - jp * nr), nr, bPack, jp * kc * nr);
+            // A task owns a block of rows and a group of panels; with enough row blocks, all panels.
+            int groups = rowBlocks >= threads ? 1 : Math.min(panels, ceilDiv(threads, rowBlocks));
+            int panelsPerGroup = ceilDiv(panels, groups);
+            int groupCount = ceilDiv(panels, panelsPerGroup);
+            int jBase = j0;
+            // B[0:k, j0:j0+nc] as panels, K block after K block: block pb starts at p0·panels·nr.
+            Parallel.forRange((long) kBlocks * panels, 4, (s, e) -> {
+                for (long item = s; item < e; item++) {
+                    int pb = (int) (item / panels), jp = (int) (item % panels);
+                    int p0 = pb * kcMax, kc = Math.min(kcMax, k - p0);
+                    b.packColumns(p0, kc, jBase + jp * nr, Math.min(nr, nc - jp * nr), nr, bPack, (p0 * panels + jp * kc) * nr);
+                }
+            });
+            Parallel.forEach(rowBlocks * groupCount, task -> {
+                int i0 = (task / groupCount) * mcMax, mc = Math.min(mcMax, m - i0);
+                int jpStart = (task % groupCount) * panelsPerGroup, jpEnd = Math.min(panels, jpStart + panelsPerGroup);
+                Workspace ws = WORKSPACE.get();
+                int micro = ceilDiv(mc, mr);
+                float[] aPack = ws.a(micro * mr * kcMax);
+                float[] acc = ws.tile(mr * nr);
+                MemorySegment accSegment = ws.tileSegment();
+                for (int p0 = 0; p0 < k; p0 += kcMax) {
+                    int kc = Math.min(kcMax, k - p0);
+                    boolean first = p0 == 0;
+                    for (int ip = 0; ip < micro; ip++) {
+                        a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), p0, kc, mr, aPack, ip * kc * mr);
                     }
-                });
-                Parallel.forEach(rowBlocks * chunkCount, task -> {
-                    int i0 = (task / chunkCount) * mcMax, mc = Math.min(mcMax, m - i0);
-                    int jpStart = (task % chunkCount) * panelsPerChunk, jpEnd = Math.min(panels, jpStart + panelsPerChunk);
-                    Workspace ws = WORKSPACE.get();
-                    int micro = ceilDiv(mc, mr);
-                    float[] aPack = ws.a(micro * mr * kc);
-                    float[] acc = ws.tile(mr * nr);
-                    for (int ip = 0; ip < micro; ip++) a.packRows(i0 + ip * mr, Math.min(mr, mc - ip * mr), pBase, kc, mr, aPack, ip * kc * mr);
                     for (int jp = jpStart; jp < jpEnd; jp++) {
                         int j = jBase + jp * nr, cols = Math.min(nr, nc - jp * nr);
+                        int bOff = (p0 * panels + jp * kc) * nr;
                         for (int ip = 0; ip < micro; ip++) {
                             int i = i0 + ip * mr, rows = Math.min(mr, m - i);
-                            tile.multiply(aPack, ip * kc * mr, bPack, jp * kc * nr, kc, acc);
-                            MicroKernels.store(tile, acc, rows, cols, c, cOff + i * ldc + j, ldc, first, accumulate,
-                                    rowBias, i, colBias, j);
+                            long at = cOff + i * ldc + j;
+                            if (tile.vector && rows == mr && cols == nr && (!first || (rowBias == null && colBias == null))) {
+                                tile.multiplyInto(aPack, ip * kc * mr, bPack, bOff, kc, c, at, ldc, !first || accumulate);
+                            } else {
+                                tile.multiply(aPack, ip * kc * mr, bPack, bOff, kc, acc, accSegment);
+                                MicroKernels.store(tile, acc, rows, cols, c, at, ldc, first, accumulate, rowBias, i, colBias, j);
+                            }
                         }
                     }
-                });
-            }
+                }
+            });
         }
     }
 
@@ -158,6 +206,7 @@ public final class Gemm {
     /** Per-thread packing buffers, grown on demand and reused across calls. */
     private static final class Workspace {
         private float[] a = new float[0], b = new float[0], tile = new float[0];
+        private MemorySegment tileSegment = MemorySegment.ofArray(tile);
 
         float[] a(int size) {
             if (a.length < size) a = new float[size];
@@ -170,8 +219,16 @@ public final class Gemm {
         }
 
         float[] tile(int size) {
-            if (tile.length < size) tile = new float[size];
+            if (tile.length < size) {
+                tile = new float[size];
+                tileSegment = MemorySegment.ofArray(tile);
+            }
             return tile;
+        }
+
+        /** The scratch tile as a segment, for kernels that write to memory. */
+        MemorySegment tileSegment() {
+            return tileSegment;
         }
     }
 }

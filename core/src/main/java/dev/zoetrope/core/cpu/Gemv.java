@@ -15,7 +15,9 @@ import java.nio.ByteOrder;
  * Packing B would read the weight twice and compute on almost nothing, so instead the weight is streamed once
  * at memory bandwidth and widened in registers: BF16 words are loaded as int pairs and split into the even
  * element ({@code bits << 16}) and the odd one ({@code bits & 0xffff0000}), matched against x pre-split into
- * even and odd halves. Each output element is one fixed-order dot product computed by one task.
+ * even and odd halves. Columns of a weight [out, in] are read one after another, so the whole weight is one
+ * sequential stream (interleaving several short rows starved the hardware prefetcher). Each output element
+ * is one fixed-order dot product computed by one task.
  */
 final class Gemv {
     private Gemv() {
@@ -46,16 +48,19 @@ final class Gemv {
                 float[][] halves = evenOdd(x, m, k);
                 Parallel.forRange(n, GRAIN, (j0, j1) -> {
                     float[] lanes = new float[Kernels.FLOATS];
-                    for (int j = (int) j0; j < j1; j += 4) {
-                        dotBf16(m, k, x, halves[0], halves[1], b, j, Math.min(4, (int) j1 - j), out, lanes);
+                    for (int j = (int) j0; j < j1; j++) {
+                        long col = b.offset() + j * b.colStride();
+                        for (int r = 0; r < m; r++) out.put(r, j, dotBf16(k, x, r, halves[0], halves[1], b.segment(), col, lanes));
                     }
                 });
             } else {
                 Parallel.forRange(n, GRAIN, (j0, j1) -> {
                     float[] lanes = new float[Kernels.FLOATS];
-                    float[] widened = b.type() == DType.F32 ? null : new float[4 * k];
-                    for (int j = (int) j0; j < j1; j += 4) {
-                        dotFloat(m, k, x, b, j, Math.min(4, (int) j1 - j), out, lanes, widened);
+                    float[] widened = b.type() == DType.F32 ? null : new float[k];
+                    for (int j = (int) j0; j < j1; j++) {
+                        long col = b.offset() + j * b.colStride();
+                        if (widened != null) Panels.copyRun(b.segment(), b.type(), col, k, widened, 0);
+                        for (int r = 0; r < m; r++) out.put(r, j, dotFloat(k, x, r, b.segment(), col, widened, lanes));
                     }
                 });
             }
@@ -100,47 +105,27 @@ final class Gemv {
     }
 
     /**
-     * Up to 4 BF16 columns [j, j+count) against every row of x. A group short of 4 repeats its last column in the
-     * spare slots (each slot's sum is independent), so one code path serves the edge.
+     * Σ_p x[r, p]·w[col + p] over a BF16 column, with four accumulators (even/odd halves of two interleaved
+     * steps) summed in a fixed order, then the scalar tail.
      */
-    private static void dotBf16(int m, int k, float[] x, float[] even, float[] odd, Panels.Strided b, int j, int count,
-                                Output out, float[] lanes) {
+    private static float dotBf16(int k, float[] x, int r, float[] even, float[] odd, MemorySegment w, long col,
+                                 float[] lanes) {
         VectorSpecies<Float> f = Kernels.F;
-        int l = f.length(), half = k / 2;
-        MemorySegment w = b.segment();
-        long col0 = b.offset() + j * b.colStride();
-        long col1 = b.offset() + (j + Math.min(1, count - 1)) * b.colStride();
-        long col2 = b.offset() + (j + Math.min(2, count - 1)) * b.colStride();
-        long col3 = b.offset() + (j + Math.min(3, count - 1)) * b.colStride();
-        int qEnd = half - half % l;
-        for (int r = 0; r < m; r++) {
-            FloatVector s0 = FloatVector.zero(f), s1 = s0, s2 = s0, s3 = s0;
-            int xBase = r * half;
-            for (int q = 0; q < qEnd; q += l) {
-                FloatVector xe = FloatVector.fromArray(f, even, xBase + q), xo = FloatVector.fromArray(f, odd, xBase + q);
-                long p = 2L * q;
-                IntVector w0 = IntVector.fromMemorySegment(INTS, w, (col0 + p) * 2, ORDER);
-                IntVector w1 = IntVector.fromMemorySegment(INTS, w, (col1 + p) * 2, ORDER);
-                IntVector w2 = IntVector.fromMemorySegment(INTS, w, (col2 + p) * 2, ORDER);
-                IntVector w3 = IntVector.fromMemorySegment(INTS, w, (col3 + p) * 2, ORDER);
-                s0 = evenHalf(w0).fma(xe, oddHalf(w0).fma(xo, s0));
-                s1 = evenHalf(w1).fma(xe, oddHalf(w1).fma(xo, s1));
-                s2 = evenHalf(w2).fma(xe, oddHalf(w2).fma(xo, s2));
-                s3 = evenHalf(w3).fma(xe, oddHalf(w3).fma(xo, s3));
-            }
-            float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
-            for (int p = 2 * qEnd; p < k; p++) {
-                float xv = x[r * k + p];
-                t0 += xv * bf16(w, col0 + p);
-                t1 += xv * bf16(w, col1 + p);
-                t2 += xv * bf16(w, col2 + p);
-                t3 += xv * bf16(w, col3 + p);
-            }
-            out.put(r, j, sumLanes(s0, lanes) + t0);
-            if (count > 1) out.put(r, j + 1, sumLanes(s1, lanes) + t1);
-            if (count > 2) out.put(r, j + 2, sumLanes(s2, lanes) + t2);
-            if (count > 3) out.put(r, j + 3, sumLanes(s3, lanes) + t3);
+        int l = f.length(), half = k / 2, xBase = r * half;
+        int qEnd = half - half % (2 * l);
+        FloatVector e0 = FloatVector.zero(f), o0 = e0, e1 = e0, o1 = e0;
+        long base = col * 2;
+        for (int q = 0; q < qEnd; q += 2 * l) {
+            IntVector w0 = IntVector.fromMemorySegment(INTS, w, base + 4L * q, ORDER);
+            IntVector w1 = IntVector.fromMemorySegment(INTS, w, base + 4L * (q + l), ORDER);
+            e0 = evenHalf(w0).fma(FloatVector.fromArray(f, even, xBase + q), e0);
+            o0 = oddHalf(w0).fma(FloatVector.fromArray(f, odd, xBase + q), o0);
+            e1 = evenHalf(w1).fma(FloatVector.fromArray(f, even, xBase + q + l), e1);
+            o1 = oddHalf(w1).fma(FloatVector.fromArray(f, odd, xBase + q + l), o1);
         }
+        float tail = 0f;
+        for (int p = 2 * qEnd; p < k; p++) tail += x[r * k + p] * bf16(w, col + p);
+        return sumLanes(e0.add(o0).add(e1.add(o1)), lanes) + tail;
     }
 
     private static FloatVector evenHalf(IntVector pairs) {
@@ -155,46 +140,35 @@ final class Gemv {
         return Float.intBitsToFloat(s.getAtIndex(Kernels.I16, i) << 16);
     }
 
-    /** Up to 4 F32 (read in place) or F16 (widened into {@code widened} first) columns against every row of x. */
-    private static void dotFloat(int m, int k, float[] x, Panels.Strided b, int j, int count, Output out,
-                                 float[] lanes, float[] widened) {
+    /**
+     * Σ_p x[r, p]·w[col + p] over an F32 column read in place, or over {@code widened} (an F16 column already
+     * widened), with four accumulators summed in a fixed order, then the scalar tail.
+     */
+    private static float dotFloat(int k, float[] x, int r, MemorySegment w, long col, float[] widened, float[] lanes) {
         VectorSpecies<Float> f = Kernels.F;
-        int l = f.length();
-        MemorySegment w = b.segment();
-        long[] col = new long[4];
-        for (int s = 0; s < 4; s++) col[s] = b.offset() + (j + Math.min(s, count - 1)) * b.colStride();
-        if (widened != null) {
-            for (int s = 0; s < 4; s++) Panels.copyStrided(w, b.type(), col[s], 1, k, widened, s * k, 1);
-        }
-        int pEnd = k - k % l;
-        for (int r = 0; r < m; r++) {
-            FloatVector s0 = FloatVector.zero(f), s1 = s0, s2 = s0, s3 = s0;
-            int xBase = r * k;
-            for (int p = 0; p < pEnd; p += l) {
-                FloatVector xv = FloatVector.fromArray(f, x, xBase + p);
-                if (widened == null) {
-                    s0 = FloatVector.fromMemorySegment(f, w, (col[0] + p) * 4, ORDER).fma(xv, s0);
-                    s1 = FloatVector.fromMemorySegment(f, w, (col[1] + p) * 4, ORDER).fma(xv, s1);
-                    s2 = FloatVector.fromMemorySegment(f, w, (col[2] + p) * 4, ORDER).fma(xv, s2);
-                    s3 = FloatVector.fromMemorySegment(f, w, (col[3] + p) * 4, ORDER).fma(xv, s3);
-                } else {
-                    s0 = FloatVector.fromArray(f, widened, p).fma(xv, s0);
-                    s1 = FloatVector.fromArray(f, widened, k + p).fma(xv, s1);
-                    s2 = FloatVector.fromArray(f, widened, 2 * k + p).fma(xv, s2);
-                    s3 = FloatVector.fromArray(f, widened, 3 * k + p).fma(xv, s3);
-                }
+        int l = f.length(), xBase = r * k, pEnd = k - k % (4 * l);
+        FloatVector s0 = FloatVector.zero(f), s1 = s0, s2 = s0, s3 = s0;
+        if (widened == null) {
+            long base = col * 4;
+            for (int p = 0; p < pEnd; p += 4 * l) {
+                s0 = FloatVector.fromMemorySegment(f, w, base + 4L * p, ORDER).fma(FloatVector.fromArray(f, x, xBase + p), s0);
+                s1 = FloatVector.fromMemorySegment(f, w, base + 4L * (p + l), ORDER).fma(FloatVector.fromArray(f, x, xBase + p + l), s1);
+                s2 = FloatVector.fromMemorySegment(f, w, base + 4L * (p + 2 * l), ORDER).fma(FloatVector.fromArray(f, x, xBase + p + 2 * l), s2);
+                s3 = FloatVector.fromMemorySegment(f, w, base + 4L * (p + 3 * l), ORDER).fma(FloatVector.fromArray(f, x, xBase + p + 3 * l), s3);
             }
-            float[] tail = new float[4];
-            for (int p = pEnd; p < k; p++) {
-                float xv = x[xBase + p];
-                for (int s = 0; s < 4; s++) {
-                    float wv = widened == null ? w.getAtIndex(Kernels.F32, col[s] + p) : widened[s * k + p];
-                    tail[s] += xv * wv;
-                }
+        } else {
+            for (int p = 0; p < pEnd; p += 4 * l) {
+                s0 = FloatVector.fromArray(f, widened, p).fma(FloatVector.fromArray(f, x, xBase + p), s0);
+                s1 = FloatVector.fromArray(f, widened, p + l).fma(FloatVector.fromArray(f, x, xBase + p + l), s1);
+                s2 = FloatVector.fromArray(f, widened, p + 2 * l).fma(FloatVector.fromArray(f, x, xBase + p + 2 * l), s2);
+                s3 = FloatVector.fromArray(f, widened, p + 3 * l).fma(FloatVector.fromArray(f, x, xBase + p + 3 * l), s3);
             }
-            FloatVector[] sums = {s0, s1, s2, s3};
-            for (int s = 0; s < count; s++) out.put(r, j + s, sumLanes(sums[s], lanes) + tail[s]);
         }
+        float tail = 0f;
+        for (int p = pEnd; p < k; p++) {
+            tail += x[xBase + p] * (widened == null ? w.getAtIndex(Kernels.F32, col + p) : widened[p]);
+        }
+        return sumLanes(s0.add(s1).add(s2.add(s3)), lanes) + tail;
     }
 
     /** Columns [j0, j1) of an F32 B with contiguous rows: y[r, j…] = Σ_p x[r, p]·B[p, j…], p ascending. */

@@ -9,11 +9,14 @@ import java.util.Arrays;
 
 /**
  * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc) by a packed B panel
- * (kc × nr) into an mr × nr tile of accumulators, then {@link #store} adds the tile into C. The vector tiles
- * are mr rows × 2 vectors: all accumulators plus two B vectors and the A broadcasts must fit the register
- * file, or C2 spills an accumulator every step (6 × 2 on AVX2's 16 registers measured at half the speed of
- * 5 × 2, which runs at the FMA peak). Every lane of a tile is computed independently in ascending p, so a
- * C element's value does not depend on which tile or thread computed it.
+ * (kc × nr) into an mr × nr tile of accumulators and writes or adds it straight into C (going through memory
+ * for the epilogue measured ~8% slower); edge tiles and first blocks with a bias land in a scratch tile that
+ * {@link #store} then adds into C. The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so the accumulators,
+ * the two B vectors and mr broadcasts must all fit the register file, or an accumulator is spilled and
+ * reloaded every step: on AVX2's 16 registers 6 × 2 and 5 × 2 spill and ran at half the speed of 4 × 2, which
+ * reaches the FMA peak with its panels in L1 (3 × 3 fits too but measured slower; unrolling the k loop
+ * spills as well). Every lane of a tile is computed independently in ascending p, so a C element's value
+ * does not depend on which tile or thread computed it.
  */
 final class MicroKernels {
     private MicroKernels() {
@@ -21,13 +24,9 @@ final class MicroKernels {
 
     /** A register tile shape, its cache blocking and the kernel that computes it. */
     enum Tile {
-        /** 16 vector registers (AVX2): 8 accumulators, 2 B vectors, up to 4 broadcasts — never spills. */
+        /** 16 vector registers (AVX2): 8 accumulators + 2 B vectors + 4 broadcasts fit even when C2 hoists them. */
         V4X2(4, 2),
-        /** 16 vector registers, 3-vector-wide alternative (9 accumulators). */
-        V3X3(3, 3),
-        /** 5 rows: the better FMA/load ratio, but C2 hoists all 5 broadcasts and spills an accumulator on AVX2. */
-        V5X2(5, 2),
-        /** 32 vector registers (AVX-512, NEON, SVE): 18 accumulators. */
+        /** 32 vector registers (AVX-512, NEON, SVE): 18 accumulators + 2 + 9 broadcasts. */
         V9X2(9, 2),
         /** Plain Java for {@code -Dzoetrope.vector=false}. */
         SCALAR(4, 0);
@@ -52,20 +51,33 @@ final class MicroKernels {
         static Tile preferred() {
             if (!Kernels.VECTOR) return SCALAR;
             String forced = System.getProperty("zoetrope.gemm.tile");
-            if (forced != null) return valueOf(forced);
+            if (forced != null) {
+                try {
+                    return valueOf(forced);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("-Dzoetrope.gemm.tile=" + forced + ": expected one of "
+                            + java.util.Arrays.toString(values()), e);
+                }
+            }
             boolean wideRegisterFile = Kernels.F.vectorBitSize() >= 512
                     || System.getProperty("os.arch", "").equals("aarch64");
             return wideRegisterFile ? V9X2 : V4X2;
         }
 
-        void multiply(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
+        /** A vector tile straight into C: C = acc, or C + acc when {@code add}. */
+        void multiplyInto(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
+                          boolean add) {
             switch (this) {
-                case V4X2 -> vector4x2(a, aOff, b, bOff, kc, tile);
-                case V3X3 -> vector3x3(a, aOff, b, bOff, kc, tile);
-                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, tile);
-                case V5X2 -> vector5x2(a, aOff, b, bOff, kc, tile);
-                case SCALAR -> scalar(a, aOff, b, bOff, kc, mr, nr, tile);
+                case V4X2 -> vector4x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add);
+                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add);
+                case SCALAR -> throw new IllegalStateException("the scalar tile goes through store()");
             }
+        }
+
+        /** Any tile into the scratch {@code tile} (mr × nr floats; {@code tileSegment} is a view of it). */
+        void multiply(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile, MemorySegment tileSegment) {
+            if (vector) multiplyInto(a, aOff, b, bOff, kc, tileSegment, 0, nr, false);
+            else scalar(a, aOff, b, bOff, kc, mr, nr, tile);
         }
     }
 
@@ -128,8 +140,12 @@ final class MicroKernels {
         }
     }
 
-    /** 4 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector4x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
+    /**
+     * 4 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j] (fused, p ascending), then
+     * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
+     */
+    static void vector4x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
+                           boolean add) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
         int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc;
@@ -145,60 +161,25 @@ final class MicroKernels {
             av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
             av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
         }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l);
-        c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
-    }
-
-    /** 3 rows × 3 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector3x3(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
-        VectorSpecies<Float> f = Kernels.F;
-        int l = f.length(), nr = 3 * l;
-        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc;
-        FloatVector zero = FloatVector.zero(f);
-        FloatVector c0a = zero, c0b = zero, c0c = zero, c1a = zero, c1b = zero, c1c = zero;
-        FloatVector c2a = zero, c2b = zero, c2c = zero;
-        FloatVector av;
-        for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * nr;
-            FloatVector left = FloatVector.fromArray(f, b, bi), mid = FloatVector.fromArray(f, b, bi + l), right = FloatVector.fromArray(f, b, bi + 2 * l);
-            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(mid, c0b); c0c = av.fma(right, c0c);
-            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(mid, c1b); c1c = av.fma(right, c1c);
-            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(mid, c2b); c2c = av.fma(right, c2c);
+        long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
+        if (add) {
+            c0a = FloatVector.fromMemorySegment(f, c, at, ORDER).add(c0a); c0b = FloatVector.fromMemorySegment(f, c, at + h, ORDER).add(c0b);
+            c1a = FloatVector.fromMemorySegment(f, c, at + row, ORDER).add(c1a); c1b = FloatVector.fromMemorySegment(f, c, at + row + h, ORDER).add(c1b);
+            c2a = FloatVector.fromMemorySegment(f, c, at + 2 * row, ORDER).add(c2a); c2b = FloatVector.fromMemorySegment(f, c, at + 2 * row + h, ORDER).add(c2b);
+            c3a = FloatVector.fromMemorySegment(f, c, at + 3 * row, ORDER).add(c3a); c3b = FloatVector.fromMemorySegment(f, c, at + 3 * row + h, ORDER).add(c3b);
         }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l); c0c.intoArray(tile, 0 * nr + 2 * l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l); c1c.intoArray(tile, 1 * nr + 2 * l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l); c2c.intoArray(tile, 2 * nr + 2 * l);
+        c0a.intoMemorySegment(c, at, ORDER); c0b.intoMemorySegment(c, at + h, ORDER);
+        c1a.intoMemorySegment(c, at + row, ORDER); c1b.intoMemorySegment(c, at + row + h, ORDER);
+        c2a.intoMemorySegment(c, at + 2 * row, ORDER); c2b.intoMemorySegment(c, at + 2 * row + h, ORDER);
+        c3a.intoMemorySegment(c, at + 3 * row, ORDER); c3b.intoMemorySegment(c, at + 3 * row + h, ORDER);
     }
 
-    /** 5 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector5x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
-        VectorSpecies<Float> f = Kernels.F;
-        int l = f.length(), nr = 2 * l;
-        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc, a4 = aOff + 4 * kc;
-        FloatVector zero = FloatVector.zero(f);
-        FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
-        FloatVector c3a = zero, c3b = zero, c4a = zero, c4b = zero;
-        FloatVector av;
-        for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * nr;
-            FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
-            av = FloatVector.broadcast(f, a[a4 + p]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
-        }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l);
-        c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
-        c4a.intoArray(tile, 4 * nr); c4b.intoArray(tile, 4 * nr + l);
-    }
-
-    /** 9 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j], fused, p ascending. */
-    static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
+    /**
+     * 9 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j] (fused, p ascending), then
+     * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
+     */
+    static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
+                           boolean add) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
         int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc, a4 = aOff + 4 * kc;
@@ -221,14 +202,26 @@ final class MicroKernels {
             av = FloatVector.broadcast(f, a[a7 + p]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
             av = FloatVector.broadcast(f, a[a8 + p]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
         }
-        c0a.intoArray(tile, 0 * nr); c0b.intoArray(tile, 0 * nr + l);
-        c1a.intoArray(tile, 1 * nr); c1b.intoArray(tile, 1 * nr + l);
-        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l);
-        c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
-        c4a.intoArray(tile, 4 * nr); c4b.intoArray(tile, 4 * nr + l);
-        c5a.intoArray(tile, 5 * nr); c5b.intoArray(tile, 5 * nr + l);
-        c6a.intoArray(tile, 6 * nr); c6b.intoArray(tile, 6 * nr + l);
-        c7a.intoArray(tile, 7 * nr); c7b.intoArray(tile, 7 * nr + l);
-        c8a.intoArray(tile, 8 * nr); c8b.intoArray(tile, 8 * nr + l);
+        long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
+        if (add) {
+            c0a = FloatVector.fromMemorySegment(f, c, at, ORDER).add(c0a); c0b = FloatVector.fromMemorySegment(f, c, at + h, ORDER).add(c0b);
+            c1a = FloatVector.fromMemorySegment(f, c, at + row, ORDER).add(c1a); c1b = FloatVector.fromMemorySegment(f, c, at + row + h, ORDER).add(c1b);
+            c2a = FloatVector.fromMemorySegment(f, c, at + 2 * row, ORDER).add(c2a); c2b = FloatVector.fromMemorySegment(f, c, at + 2 * row + h, ORDER).add(c2b);
+            c3a = FloatVector.fromMemorySegment(f, c, at + 3 * row, ORDER).add(c3a); c3b = FloatVector.fromMemorySegment(f, c, at + 3 * row + h, ORDER).add(c3b);
+            c4a = FloatVector.fromMemorySegment(f, c, at + 4 * row, ORDER).add(c4a); c4b = FloatVector.fromMemorySegment(f, c, at + 4 * row + h, ORDER).add(c4b);
+            c5a = FloatVector.fromMemorySegment(f, c, at + 5 * row, ORDER).add(c5a); c5b = FloatVector.fromMemorySegment(f, c, at + 5 * row + h, ORDER).add(c5b);
+            c6a = FloatVector.fromMemorySegment(f, c, at + 6 * row, ORDER).add(c6a); c6b = FloatVector.fromMemorySegment(f, c, at + 6 * row + h, ORDER).add(c6b);
+            c7a = FloatVector.fromMemorySegment(f, c, at + 7 * row, ORDER).add(c7a); c7b = FloatVector.fromMemorySegment(f, c, at + 7 * row + h, ORDER).add(c7b);
+            c8a = FloatVector.fromMemorySegment(f, c, at + 8 * row, ORDER).add(c8a); c8b = FloatVector.fromMemorySegment(f, c, at + 8 * row + h, ORDER).add(c8b);
+        }
+        c0a.intoMemorySegment(c, at, ORDER); c0b.intoMemorySegment(c, at + h, ORDER);
+        c1a.intoMemorySegment(c, at + row, ORDER); c1b.intoMemorySegment(c, at + row + h, ORDER);
+        c2a.intoMemorySegment(c, at + 2 * row, ORDER); c2b.intoMemorySegment(c, at + 2 * row + h, ORDER);
+        c3a.intoMemorySegment(c, at + 3 * row, ORDER); c3b.intoMemorySegment(c, at + 3 * row + h, ORDER);
+        c4a.intoMemorySegment(c, at + 4 * row, ORDER); c4b.intoMemorySegment(c, at + 4 * row + h, ORDER);
+        c5a.intoMemorySegment(c, at + 5 * row, ORDER); c5b.intoMemorySegment(c, at + 5 * row + h, ORDER);
+        c6a.intoMemorySegment(c, at + 6 * row, ORDER); c6b.intoMemorySegment(c, at + 6 * row + h, ORDER);
+        c7a.intoMemorySegment(c, at + 7 * row, ORDER); c7b.intoMemorySegment(c, at + 7 * row + h, ORDER);
+        c8a.intoMemorySegment(c, at + 8 * row, ORDER); c8b.intoMemorySegment(c, at + 8 * row + h, ORDER);
     }
 }

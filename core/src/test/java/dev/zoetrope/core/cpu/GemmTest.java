@@ -22,10 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** GEMM against a double-precision reference: awkward sizes, strided views, dtypes, bias, accumulate, threads. */
 class GemmTest {
     private static final double TOLERANCE = 1e-5;
-    /** Sizes (m, n, k) around the tile edges, across several K and N blocks, and degenerate ones. */
+    /** Sizes (m, n, k) around the tile edges, across several K blocks (k > kc) and row blocks, degenerate ones. */
     private static final int[][] SIZES = {
             {1, 1, 1}, {7, 17, 33}, {17, 33, 7}, {33, 7, 17}, {250, 33, 17}, {5, 250, 33}, {6, 16, 1},
-            {13, 19, 800}, {9, Gemm.NC + 37, 5}, {530, 40, 50},
+            {13, 19, 800}, {530, 40, 50},
     };
 
     private static Arena arena;
@@ -160,6 +160,19 @@ class GemmTest {
     }
 
     @Test
+    void columnsBeyondThePackingBudgetAreSplitIntoBlocks() {
+        Random rnd = new Random(7);
+        int k = 600, n = Gemm.B_BUDGET / k + 45;  // B over all of K exceeds the budget: two column blocks
+        Matrix a = matrix(rnd, 9, k, DType.F32, false);
+        Matrix b = matrix(rnd, k, n, DType.BF16, true);
+        float[] colBias = randomArray(rnd, n);
+        double[] ref = reference(a, b, null, colBias, null);
+        for (Tile tile : new Tile[] {Gemm.TILE, Tile.SCALAR}) {
+            Compare.assertRelative(tile + " n=" + n, runTiled(tile, a, b, null, colBias, null), ref, TOLERANCE);
+        }
+    }
+
+    @Test
     void halfPrecisionOperandsAreWidenedWhilePacking() {
         Random rnd = new Random(2);
         for (DType type : new DType[] {DType.BF16, DType.F16}) {
@@ -276,5 +289,8 @@ class GemmTest {
         var negative = assertThrows(IllegalArgumentException.class, () -> Gemm.gemm(-1, 8, 2, seg, 0, 2, 1,
                 seg, DType.F32, 0, 8, 1, seg, 0, 8, null, false));
         assertTrue(negative.getMessage().contains("m=-1"), negative.getMessage());
+        var outside = assertThrows(IllegalArgumentException.class, () -> Gemm.gemm(8, 8, 8, seg, 0, 8, 1,
+                seg, DType.F32, 0, 8, 1, seg, 100, 8, null, false));
+        assertTrue(outside.getMessage().contains("C [8×8]"), outside.getMessage());
     }
 }
