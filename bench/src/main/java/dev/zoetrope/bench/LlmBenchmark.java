@@ -77,14 +77,18 @@ public final class LlmBenchmark {
             out.printf(Locale.ROOT, "built weights in %.1f s; decode reads %.1f MB of weights per token%n",
                     (System.nanoTime() - t0) / 1e9, weightBytes / 1e6);
 
-            double bandwidth = median(readBandwidth(options.repeats()));
-            double bound = bandwidth / weightBytes;
-            out.printf(Locale.ROOT, "read bandwidth: %.2f GB/s (vectorised sum over %.2f GiB, %d threads, median of %d)"
-                            + " -> decode bound %.2f tok/s%n", bandwidth / 1e9, BANDWIDTH_BYTES / (double) (1L << 30),
-                    Parallel.threads(), options.repeats(), bound);
-
             Qwen2ForCausalLM lm = built.model().languageModel();
-            Decode[] modes = decode(lm, options);   // [separate linears (before), grouped (after)], runs interleaved
+            Decode[] modes;   // [separate linears (before), grouped (after)]
+            List<Double> bandwidths;
+            try (Bandwidth probe = new Bandwidth()) {
+                bandwidths = new ArrayList<>();
+                modes = decode(lm, options, () -> bandwidths.add(probe.measure()));
+            }
+            double bandwidth = median(bandwidths);
+            double bound = bandwidth / weightBytes;
+            out.printf(Locale.ROOT, "read bandwidth: %.2f GB/s (vectorised sum over %.2f GiB, %d threads, median of %d"
+                            + " taken between the decode runs) -> decode bound %.2f tok/s%n", bandwidth / 1e9,
+                    BANDWIDTH_BYTES / (double) (1L << 30), Parallel.threads(), bandwidths.size(), bound);
             Decode before = modes[0], after = modes[1];
             out.printf(Locale.ROOT, "prefill %d tokens: %.1f tok/s (%.2f s, median of %d)%n", options.promptTokens(),
                     options.promptTokens() / after.prefillSeconds(), after.prefillSeconds(), options.repeats());
@@ -115,9 +119,9 @@ public final class LlmBenchmark {
     /**
      * Greedy generation after a random prompt, alternating the model's projections between one linear each
      * (index 0, as before grouping) and grouped streaming linears (index 1) run by run, so both see the same
-     * machine load; the first round warms up.
+     * machine load; the first round warms up and {@code betweenRounds} runs before every timed round.
      */
-    static Decode[] decode(Qwen2ForCausalLM lm, Options options) {
+    static Decode[] decode(Qwen2ForCausalLM lm, Options options, Runnable betweenRounds) {
         Qwen2Config c = lm.config();
         long[] prompt = new SplittableRandom(7).longs(options.promptTokens(), 0, c.vocabSize()).toArray();
         GenerationConfig greedy = GenerationConfig.greedy(options.decodeTokens(), List.of());
@@ -126,6 +130,7 @@ public final class LlmBenchmark {
         boolean saved = lm.groupedProjections();
         try {
             for (int run = 0; run <= options.repeats(); run++) {   // run 0 warms up
+                if (run > 0) betweenRounds.run();
                 for (int mode = 0; mode < 2; mode++) {
                     lm.setGroupedProjections(mode == 1);
                     long[] stamps = new long[options.decodeTokens()];
@@ -173,27 +178,32 @@ public final class LlmBenchmark {
         return median(times);
     }
 
-    /** Bytes per second of a vectorised sum over a 1 GiB buffer on the worker pool, one figure per run. */
-    static List<Double> readBandwidth(int runs) {
-        List<Double> out = new ArrayList<>();
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment buffer = arena.allocate(BANDWIDTH_BYTES, 64);
-            long floats = BANDWIDTH_BYTES / Float.BYTES;
-            Parallel.forRange(floats, 1 << 22, (a, b) -> {
+    /** Read bandwidth: a vectorised sum over a 1 GiB buffer on the worker pool, in bytes per second. */
+    static final class Bandwidth implements AutoCloseable {
+        private final Arena arena = Arena.ofShared();
+        private final MemorySegment buffer = arena.allocate(BANDWIDTH_BYTES, 64);
+        private final long chunk = 1 << 21;   // 8 MiB of floats per task
+        private final double[] partial = new double[(int) (BANDWIDTH_BYTES / Float.BYTES / chunk)];
+
+        Bandwidth() {
+            Parallel.forRange(BANDWIDTH_BYTES / Float.BYTES, 1 << 22, (a, b) -> {
                 for (long i = a; i < b; i++) buffer.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (i & 1023) * 1e-3f);
             });
-            long chunk = 1 << 21;   // 8 MiB of floats per task
-            int chunks = (int) (floats / chunk);
-            double[] partial = new double[chunks];
-            for (int run = 0; run <= runs; run++) {
-                long start = System.nanoTime();
-                Parallel.forEach(chunks, i -> partial[i] = sum(buffer, i * chunk, chunk));
-                long elapsed = System.nanoTime() - start;
-                if (Double.isNaN(Arrays.stream(partial).sum())) throw new IllegalStateException("bandwidth sum is NaN");
-                if (run > 0) out.add(BANDWIDTH_BYTES / (elapsed / 1e9));
-            }
+            measure();   // warm-up
         }
-        return out;
+
+        double measure() {
+            long start = System.nanoTime();
+            Parallel.forEach(partial.length, i -> partial[i] = sum(buffer, i * chunk, chunk));
+            long elapsed = System.nanoTime() - start;
+            if (Double.isNaN(Arrays.stream(partial).sum())) throw new IllegalStateException("bandwidth sum is NaN");
+            return BANDWIDTH_BYTES / (elapsed / 1e9);
+        }
+
+        @Override
+        public void close() {
+            arena.close();
+        }
     }
 
     private static double sum(MemorySegment s, long first, long count) {

@@ -10,31 +10,31 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Several linears of one input, side by side: {@code y[..., Σ out_i] = [x·W₁ᵀ + b₁ | x·W₂ᵀ + b₂ | …]} (an LLM's
- * q/k/v or gate/up projections). With at most {@link #MAX_ROWS} rows of x — a decode step — every weight row is
- * streamed once from memory in one parallel pass over all the weights, so the group costs one thread hand-off
- * instead of one per weight. BF16 rows are widened in registers: a pair of BF16 words loaded as one int gives
- * the even element ({@code bits << 16}) and the odd one ({@code bits & 0xffff0000}), matched against x
- * rearranged once into blocks of its even and then its odd elements. Each row is read as one sequential stream with four independent accumulator chains
- * (measured here: about twice the rate of reading four rows side by side, which the JIT compiles with spills).
- * Other dtypes and more rows go through {@link Gemm} per weight, writing into the
+ * q/k/v or gate/up projections). With at most {@link Gemv#MAX_ROWS} rows of x — a decode step, where a linear
+ * is a stream over its weight — the rows of all the weights are cut into slices of about {@link #TASK_BYTES}
+ * and run as the tasks of one parallel pass, so the group costs one thread hand-off instead of one per weight.
+ * BF16 weights with contiguous rows (as checkpoints store them) are streamed here with x prepared once for the
+ * whole group: each row is one sequential stream, BF16 pairs loaded as ints and widened in registers (the even
+ * element is {@code bits << 16}, the odd one {@code bits & 0xffff0000}) against x rearranged into blocks of its
+ * even and then its odd elements, four independent accumulators. Other dtypes run each slice as an ordinary
+ * {@link Gemm#gemm} call (inline inside its task). More rows of x run one GEMM per weight, writing into the
  * weight's columns of y.
  *
- * <p>Each output element is one dot product in a fixed order (vector lanes, then the lane sum from lane 0 up,
- * then the odd tail, then the bias) computed by one task whose rows depend only on the weight shapes, so results
- * are bit-identical for any thread count.
+ * <p>Each output element is one fixed-order dot product (vector lanes, (a0 + a1) + (a2 + a3), lanes summed from
+ * lane 0, the elements past the last whole block, then the bias) computed by one task whose rows depend only on
+ * the shapes, so results are bit-identical for any thread count.
  */
 final class LinearGroup {
     private LinearGroup() {
     }
 
-    /** Rows of x that take the streaming path; more rows are a GEMM's job. */
-    static final int MAX_ROWS = 4;
-    /** Weight rows per parallel task. */
-    private static final int GRAIN = 64;
+    /** Weight bytes per task of the one-pass path: small enough to balance two threads, large enough to stream. */
+    static final long TASK_BYTES = 256 << 10;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, Kernels.F.vectorShape());
 
@@ -44,16 +44,17 @@ final class LinearGroup {
         if (biases != null && biases.size() != weights.size()) {
             throw new IllegalArgumentException("linear group: " + weights.size() + " weights but " + biases.size() + " biases");
         }
-        int in = x.dim(-1);
-        int groups = weights.size();
+        int in = x.dim(-1), groups = weights.size();
+        Tensor[] w = new Tensor[groups];
         int[] columnStart = new int[groups + 1];
         float[][] bias = new float[groups][];
         for (int i = 0; i < groups; i++) {
-            Tensor w = weights.get(i);
-            Kernels.requireFloat(w, "linear group weight");
-            if (w.rank() != 2 || w.dim(1) != in) throw Kernels.shapeError("linear group", "x[..., in] and weight[out, in]", x, w);
-            columnStart[i + 1] = columnStart[i] + w.dim(0);
-            bias[i] = biases == null ? null : MatMul.biasArray(biases.get(i), w.dim(0), "linear group");
+            Tensor wi = weights.get(i);
+            Kernels.requireFloat(wi, "linear group weight");
+            if (wi.rank() != 2 || wi.dim(1) != in) throw Kernels.shapeError("linear group", "x[..., in] and weight[out, in]", x, wi);
+            w[i] = wi.dtype() == DType.F64 ? wi.to(DType.F32) : wi;
+            columnStart[i + 1] = columnStart[i] + wi.dim(0);
+            bias[i] = biases == null ? null : MatMul.biasArray(biases.get(i), wi.dim(0), "linear group");
         }
         int total = columnStart[groups];
         int[] outShape = x.shape();
@@ -62,73 +63,73 @@ final class LinearGroup {
         Tensor xc = Kernels.f32(x);
         Tensor y = Tensor.empty(DType.F32, outShape);
         if (m == 0 || total == 0) return y;
-        if (m <= MAX_ROWS && in > 0 && streamable(weights)) {
-            stream(m, in, xc, weights, bias, columnStart, y.segment());
+        if (m > Gemv.MAX_ROWS || in == 0) {
+            for (int i = 0; i < groups; i++) multiply(xc, m, in, w[i], 0, w[i].dim(0), bias[i], y, columnStart[i], total);
         } else {
+            // slices of each weight's rows: weight i owns tasks [firstTask[i], firstTask[i + 1])
+            int[] rowsPerTask = new int[groups];
+            int[] firstTask = new int[groups + 1];
             for (int i = 0; i < groups; i++) {
-                Tensor w = weights.get(i).dtype() == DType.F64 ? weights.get(i).to(DType.F32) : weights.get(i);
-                // B[in, out_i] = Wᵢᵀ, written into columns [start_i, start_{i+1}) of y's rows of length total
-                Gemm.gemm(m, w.dim(0), in, xc.segment(), xc.offset(), in, 1,
-                        w.segment(), w.dtype(), w.offset(), w.stride(1), w.stride(0),
-                        y.segment(), columnStart[i], total, bias[i], false);
+                long rowBytes = Math.max(1L, (long) in * w[i].dtype().byteSize());
+                rowsPerTask[i] = (int) Math.max(1, Math.min(w[i].dim(0), TASK_BYTES / rowBytes));
+                firstTask[i + 1] = firstTask[i] + (w[i].dim(0) + rowsPerTask[i] - 1) / rowsPerTask[i];
             }
+            boolean stream = Kernels.VECTOR && ORDER == ByteOrder.LITTLE_ENDIAN && streamsBf16(w);
+            float[] xs = stream ? rows(xc, m, in) : null;
+            float[] blocks = stream ? pairBlocks(xs, m, in) : null;
+            Parallel.forEach(firstTask[groups], task -> {
+                int g = 0;
+                while (task >= firstTask[g + 1]) g++;
+                int r0 = (task - firstTask[g]) * rowsPerTask[g], r1 = Math.min(w[g].dim(0), r0 + rowsPerTask[g]);
+                if (!stream) {
+                    multiply(xc, m, in, w[g], r0, r1, bias[g], y, columnStart[g], total);
+                    return;
+                }
+                float[] lanes = new float[Kernels.FLOATS];
+                MemorySegment ys = y.segment();
+                for (int j = r0; j < r1; j++) {
+                    for (int r = 0; r < m; r++) {   // the weight row stays in L1 for the other rows of x
+                        float dot = dotBf16(w[g], j, in, xs, blocks, r, lanes);
+                        ys.setAtIndex(Kernels.F32, (long) r * total + columnStart[g] + j, bias[g] == null ? dot : dot + bias[g][j]);
+                    }
+                }
+            });
         }
+        Kernels.release(xc, x);
         return y;
     }
 
-    /** BF16 weights with contiguous rows (as a checkpoint stores them). */
-    private static boolean streamable(List<Tensor> weights) {
+    /** y[:, start + r0 … start + r1) = x · W[r0:r1]ᵀ + bias[r0:r1], rows of y being {@code total} long. */
+    private static void multiply(Tensor xc, int m, int in, Tensor w, int r0, int r1, float[] bias, Tensor y, int start,
+                                 int total) {
+        // B[in, out] = Wᵀ: row stride = W's column stride and vice versa
+        Gemm.gemm(m, r1 - r0, in, xc.segment(), xc.offset(), in, 1,
+                w.segment(), w.dtype(), w.offset() + r0 * w.stride(0), w.stride(1), w.stride(0),
+                y.segment(), start + r0, total, bias == null ? null : Arrays.copyOfRange(bias, r0, r1), false);
+    }
+
+    private static boolean streamsBf16(Tensor[] weights) {
         for (Tensor w : weights) if (w.dtype() != DType.BF16 || w.stride(1) != 1) return false;
         return true;
     }
 
-    private static void stream(int m, int k, Tensor xc, List<Tensor> weights, float[][] bias, int[] columnStart,
-                               MemorySegment y) {
+    /** The m rows of a contiguous F32 x [m, k] on the heap. */
+    private static float[] rows(Tensor xc, int m, int k) {
         float[] x = new float[m * k];
-        MemorySegment xs = xc.segment();
-        for (int i = 0; i < m * k; i++) x[i] = xs.getAtIndex(Kernels.F32, xc.offset() + i);
-        int groups = weights.size();
-        int total = columnStart[groups];
-        int[] firstTask = new int[groups + 1];   // tasks of weight i: [firstTask[i], firstTask[i + 1])
-        for (int i = 0; i < groups; i++) firstTask[i + 1] = firstTask[i] + (weights.get(i).dim(0) + GRAIN - 1) / GRAIN;
-        float[] blocks = Kernels.VECTOR ? pairBlocks(x, m, k, Kernels.FLOATS) : null;
-        Parallel.forEach(firstTask[groups], task -> {
-            int g = 0;
-            while (task >= firstTask[g + 1]) g++;
-            Tensor w = weights.get(g);
-            int r0 = (task - firstTask[g]) * GRAIN, r1 = Math.min(w.dim(0), r0 + GRAIN);
-            Rows rows = new Rows(w.segment(), w.offset(), w.stride(0), k);
-            float[] lanes = new float[Kernels.FLOATS];
-            for (int j = r0; j < r1; j++) {
-                for (int r = 0; r < m; r++) {   // the row stays in L1 for the other rows of x
-                    float dot = blocks != null ? dotRow(rows, j, x, blocks, r, lanes) : dotScalar(rows, j, x, r);
-                    put(y, (long) r * total + columnStart[g] + j, dot, bias[g], j);
-                }
-            }
-        });
-    }
-
-    /** A BF16 weight: row j starts at element {@code offset + j·rowStride}; {@code k} elements per row. */
-    private record Rows(MemorySegment segment, long offset, long rowStride, int k) {
-        long byteOffset(int row) {
-            return (offset + row * rowStride) * 2;
-        }
-    }
-
-    private static void put(MemorySegment y, long at, float dot, float[] bias, int j) {
-        y.setAtIndex(Kernels.F32, at, bias == null ? dot : dot + bias[j]);
+        MemorySegment s = xc.segment();
+        for (int i = 0; i < x.length; i++) x[i] = s.getAtIndex(Kernels.F32, xc.offset() + i);
+        return x;
     }
 
     /**
-     * x rearranged for the pair loads, per row and per block of 2·lanes elements: the block's even elements,
-     * then its odd ones ([r·k + 2q0 …]: x[2q0], x[2q0 + 2], …, x[2q0 + 1], x[2q0 + 3], …). The elements past the
-     * last whole block stay in place. One array keeps the loop's loads to two streams.
+     * x rearranged for the pair loads, per row and per block of 2·lanes elements: the block's even elements, then
+     * its odd ones (x[2q], x[2q + 2], …, x[2q + 1], x[2q + 3], …); elements past the last whole block stay in place.
      */
-    private static float[] pairBlocks(float[] x, int m, int k, int lanes) {
+    private static float[] pairBlocks(float[] x, int m, int k) {
+        int lanes = Kernels.FLOATS;
         float[] out = x.clone();
-        int blocks = k / (2 * lanes);
         for (int r = 0; r < m; r++) {
-            for (int b = 0; b < blocks; b++) {
+            for (int b = 0; b < k / (2 * lanes); b++) {
                 int base = r * k + 2 * b * lanes;
                 for (int u = 0; u < lanes; u++) {
                     out[base + u] = x[base + 2 * u];
@@ -139,16 +140,12 @@ final class LinearGroup {
         return out;
     }
 
-    /**
-     * Row j of the weight against row r of x: one sequential stream through the row with four accumulators
-     * (independent FMA chains), combined as (a0 + a1) + (a2 + a3), summed over lanes from lane 0, then the
-     * elements past the last whole block in order.
-     */
-    private static float dotRow(Rows w, int j, float[] x, float[] blocks, int r, float[] lanes) {
+    /** Row j of a BF16 weight (contiguous rows, k elements) against row r of x. */
+    private static float dotBf16(Tensor w, int j, int k, float[] x, float[] blocks, int r, float[] lanes) {
         VectorSpecies<Float> f = Kernels.F;
-        int l = f.length(), k = w.k(), xBase = r * k, step = 2 * l;
+        int l = f.length(), xBase = r * k, step = 2 * l;
         MemorySegment s = w.segment();
-        long row = w.byteOffset(j);
+        long first = w.offset() + j * w.stride(0), row = first * 2;
         FloatVector a0 = FloatVector.zero(f), a1 = a0, a2 = a0, a3 = a0;
         int p = 0;   // elements done
         for (; p + 4 * step <= k; p += 4 * step) {
@@ -158,49 +155,24 @@ final class LinearGroup {
             IntVector w2 = IntVector.fromMemorySegment(INTS, s, at + 4L * step, ORDER);
             IntVector w3 = IntVector.fromMemorySegment(INTS, s, at + 6L * step, ORDER);
             int e = xBase + p;
-            a0 = oddHalf(w0).fma(FloatVector.fromArray(f, blocks, e + l), evenHalf(w0).fma(FloatVector.fromArray(f, blocks, e), a0));
-            a1 = oddHalf(w1).fma(FloatVector.fromArray(f, blocks, e + 3 * l), evenHalf(w1).fma(FloatVector.fromArray(f, blocks, e + 2 * l), a1));
-            a2 = oddHalf(w2).fma(FloatVector.fromArray(f, blocks, e + 5 * l), evenHalf(w2).fma(FloatVector.fromArray(f, blocks, e + 4 * l), a2));
-            a3 = oddHalf(w3).fma(FloatVector.fromArray(f, blocks, e + 7 * l), evenHalf(w3).fma(FloatVector.fromArray(f, blocks, e + 6 * l), a3));
+            a0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e), a0);
+            a0 = w0.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e + l), a0);
+            a1 = w1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e + 2 * l), a1);
+            a1 = w1.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e + 3 * l), a1);
+            a2 = w2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e + 4 * l), a2);
+            a2 = w2.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e + 5 * l), a2);
+            a3 = w3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e + 6 * l), a3);
+            a3 = w3.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e + 7 * l), a3);
         }
         for (; p + step <= k; p += step) {
             IntVector w0 = IntVector.fromMemorySegment(INTS, s, row + 2L * p, ORDER);
             int e = xBase + p;
-            a0 = oddHalf(w0).fma(FloatVector.fromArray(f, blocks, e + l), evenHalf(w0).fma(FloatVector.fromArray(f, blocks, e), a0));
+            a0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e), a0);
+            a0 = w0.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e + l), a0);
         }
-        return sumLanes(a0.add(a1).add(a2.add(a3)), lanes) + tail(w, j, x, r, p);
-    }
-
-    private static FloatVector evenHalf(IntVector pairs) {
-        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    private static FloatVector oddHalf(IntVector pairs) {
-        return pairs.and(0xffff0000).reinterpretAsFloats();
-    }
-
-    /** Σ x[r, p]·w[j, p] for p in [from, k), in order. */
-    private static float tail(Rows w, int j, float[] x, int r, int from) {
-        float s = 0f;
-        long row = w.offset() + j * w.rowStride();
-        for (int p = from; p < w.k(); p++) s += x[r * w.k() + p] * bf16(w.segment(), row + p);
-        return s;
-    }
-
-    /** The scalar path: Σ x[r, p]·w[j, p] for p ascending. */
-    private static float dotScalar(Rows w, int j, float[] x, int r) {
-        return tail(w, j, x, r, 0);
-    }
-
-    private static float bf16(MemorySegment s, long element) {
-        return Float.intBitsToFloat((s.getAtIndex(Kernels.I16, element) & 0xffff) << 16);
-    }
-
-    /** Lane sum from lane 0 up (reduceLanes leaves the order open, which could differ between JIT tiers). */
-    private static float sumLanes(FloatVector v, float[] lanes) {
-        v.intoArray(lanes, 0);
-        float s = 0f;
-        for (int i = 0; i < lanes.length; i++) s += lanes[i];
-        return s;
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        float dot = (float) Kernels.sumLanes(lanes);
+        for (; p < k; p++) dot += x[xBase + p] * Float.intBitsToFloat((s.getAtIndex(Kernels.I16, first + p) & 0xffff) << 16);
+        return dot;
     }
 }

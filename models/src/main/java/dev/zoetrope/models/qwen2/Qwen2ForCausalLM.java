@@ -7,6 +7,7 @@ import dev.zoetrope.core.Tensor;
 import dev.zoetrope.core.Weights;
 import dev.zoetrope.models.llm.CausalLanguageModel;
 import dev.zoetrope.models.llm.KvCache;
+import dev.zoetrope.models.llm.WidenedWeights;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,9 +38,10 @@ public final class Qwen2ForCausalLM implements CausalLanguageModel, AutoCloseabl
     private final Qwen2Config config;
     private final Tensor embedTokens;   // model.embed_tokens.weight (vocab, hidden)
     private final List<DecoderLayer> layers;
-    private final Tensor norm;          // model.norm.weight (hidden)
+    private final Tensor norm;          // model.norm.weight (hidden), F32 copy
     private final Tensor lmHead;        // lm_head.weight (vocab, hidden), or embed_tokens when tied
     private final Weights owned;        // closed with the model when it opened the file itself
+    private final WidenedWeights widened = new WidenedWeights();   // F32 norm scales and biases
     private volatile boolean groupedProjections = true;
 
     /** Binds the weights of {@code weights} (already prefixed, e.g. "language_model." in InternVL). */
@@ -53,18 +55,27 @@ public final class Qwen2ForCausalLM implements CausalLanguageModel, AutoCloseabl
         int v = config.vocabSize(), h = config.hiddenSize();
         this.embedTokens = weights.get("model.embed_tokens.weight", v, h);
         List<DecoderLayer> list = new ArrayList<>(config.numHiddenLayers());
-        for (int i = 0; i < config.numHiddenLayers(); i++) list.add(new DecoderLayer(config, weights, "model.layers." + i + "."));
+        try {
+            for (int i = 0; i < config.numHiddenLayers(); i++) {
+                list.add(new DecoderLayer(config, weights, "model.layers." + i + ".", widened));
+            }
+            this.norm = widened.f32(weights.get("model.norm.weight", h), "model.norm.weight");
+        } catch (RuntimeException e) {
+            widened.close();
+            throw e;
+        }
         this.layers = List.copyOf(list);
-        this.norm = weights.get("model.norm.weight", h);
         if (weights.has("lm_head.weight")) {
             this.lmHead = weights.get("lm_head.weight", v, h);
         } else if (config.tieWordEmbeddings()) {
             this.lmHead = embedTokens;
         } else {
+            widened.close();
             throw new CheckpointException(weights.source() + ": missing tensor 'lm_head.weight' (tie_word_embeddings is false)");
         }
         String extra = "model.layers." + config.numHiddenLayers() + ".input_layernorm.weight";
         if (weights.has(extra)) {
+            widened.close();
             throw new CheckpointException(weights.source() + ": has '" + extra + "' but num_hidden_layers is "
                     + config.numHiddenLayers() + " (config and weights disagree)");
         }
@@ -200,24 +211,26 @@ public final class Qwen2ForCausalLM implements CausalLanguageModel, AutoCloseabl
         return out;
     }
 
-    /** Releases the mapped checkpoint when this model opened it ({@link #load}); else nothing. */
+    /** Frees the model's F32 copies of its small weights, and the mapped checkpoint when this model opened it ({@link #load}). */
     @Override
     public void close() {
+        widened.close();
         if (owned != null) owned.close();
     }
 
     /** One decoder layer: pre-norm attention and MLP blocks with residuals. */
     private static final class DecoderLayer {
-        private final Tensor inputLayernorm;          // input_layernorm.weight (hidden)
-        private final Tensor postAttentionLayernorm;  // post_attention_layernorm.weight (hidden)
+        private final Tensor inputLayernorm;          // input_layernorm.weight (hidden), F32 copy
+        private final Tensor postAttentionLayernorm;  // post_attention_layernorm.weight (hidden), F32 copy
         private final Attention selfAttn;
         private final Mlp mlp;
         private final float eps;
 
-        DecoderLayer(Qwen2Config c, Weights w, String prefix) {
-            this.inputLayernorm = w.get(prefix + "input_layernorm.weight", c.hiddenSize());
-            this.postAttentionLayernorm = w.get(prefix + "post_attention_layernorm.weight", c.hiddenSize());
-            this.selfAttn = new Attention(c, w, prefix + "self_attn.");
+        DecoderLayer(Qwen2Config c, Weights w, String prefix, WidenedWeights widened) {
+            this.inputLayernorm = widened.f32(w.get(prefix + "input_layernorm.weight", c.hiddenSize()), prefix + "input_layernorm.weight");
+            this.postAttentionLayernorm = widened.f32(w.get(prefix + "post_attention_layernorm.weight", c.hiddenSize()),
+                    prefix + "post_attention_layernorm.weight");
+            this.selfAttn = new Attention(c, w, prefix + "self_attn.", widened);
             this.mlp = new Mlp(c, w, prefix + "mlp.");
             this.eps = (float) c.rmsNormEps();
         }
@@ -231,26 +244,26 @@ public final class Qwen2ForCausalLM implements CausalLanguageModel, AutoCloseabl
 
     /** Grouped-query self-attention; q/k/v projections with bias, o_proj without. */
     private static final class Attention {
-        private final Tensor qWeight, qBias;   // q_proj (heads·head_dim, hidden), (heads·head_dim)
-        private final Tensor kWeight, kBias;   // k_proj (kv_heads·head_dim, hidden), (kv_heads·head_dim)
-        private final Tensor vWeight, vBias;   // v_proj (kv_heads·head_dim, hidden), (kv_heads·head_dim)
+        private final Tensor qWeight, qBias;   // q_proj (heads·head_dim, hidden), (heads·head_dim) F32 copy
+        private final Tensor kWeight, kBias;   // k_proj (kv_heads·head_dim, hidden), (kv_heads·head_dim) F32 copy
+        private final Tensor vWeight, vBias;   // v_proj (kv_heads·head_dim, hidden), (kv_heads·head_dim) F32 copy
         private final Tensor oWeight;          // o_proj (hidden, heads·head_dim)
         private final List<Tensor> qkvWeights, qkvBiases;   // the three projections of the normed input
         private final int heads, kvHeads, headDim;
         private final double theta;
 
-        Attention(Qwen2Config c, Weights w, String prefix) {
+        Attention(Qwen2Config c, Weights w, String prefix, WidenedWeights widened) {
             heads = c.numAttentionHeads();
             kvHeads = c.numKeyValueHeads();
             headDim = c.headDim();
             theta = c.ropeTheta();
             int h = c.hiddenSize(), q = heads * headDim, kv = kvHeads * headDim;
             qWeight = w.get(prefix + "q_proj.weight", q, h);
-            qBias = w.get(prefix + "q_proj.bias", q);
+            qBias = widened.f32(w.get(prefix + "q_proj.bias", q), prefix + "q_proj.bias");
             kWeight = w.get(prefix + "k_proj.weight", kv, h);
-            kBias = w.get(prefix + "k_proj.bias", kv);
+            kBias = widened.f32(w.get(prefix + "k_proj.bias", kv), prefix + "k_proj.bias");
             vWeight = w.get(prefix + "v_proj.weight", kv, h);
-            vBias = w.get(prefix + "v_proj.bias", kv);
+            vBias = widened.f32(w.get(prefix + "v_proj.bias", kv), prefix + "v_proj.bias");
             oWeight = w.get(prefix + "o_proj.weight", h, q);
             qkvWeights = List.of(qWeight, kWeight, vWeight);
             qkvBiases = List.of(qBias, kBias, vBias);
