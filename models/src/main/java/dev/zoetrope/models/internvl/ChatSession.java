@@ -12,16 +12,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
+import static dev.zoetrope.core.Ops.concat;
+
 /**
- * A multi-round chat about fixed images, answering exactly as repeated {@link InternVLChat#chat} calls with the
- * growing history would, but keeping the KV cache between rounds: each round's prompt shares its beginning
- * with what the cache already holds (the previous prompt and answer), so only the new part is encoded — the
- * image tokens in particular are processed once. The reuse is by id: the cached prefix is kept up to the
- * first id that differs (the re-tokenised previous answer may differ from the generated ids).
+ * A multi-round chat, answering exactly as repeated {@link InternVLChat#chat} calls with the growing history
+ * (and all the images so far as pixel_values, one {@code num_patches_list} entry each) would, but keeping the
+ * KV cache between rounds: each round's prompt shares its beginning with what the cache already holds (the
+ * previous prompt and answer), so only the new part is encoded — the image tokens in particular are processed
+ * once. The reuse is by id: the cached prefix is kept up to the first id that differs (the re-tokenised
+ * previous answer may differ from the generated ids).
+ *
+ * <p>Images may join between rounds ({@link #addImages}); their {@code <image>} placeholders must then be in
+ * the next question (only a first question gets "&lt;image&gt;
+" prepended automatically, as in chat()).
  */
 public final class ChatSession implements AutoCloseable {
     private final InternVLChat chat;
-    private final InternVLChat.Images images;
+    private InternVLChat.Images images;          // every image of the conversation so far, in placeholder order
     private final List<Turn> history = new ArrayList<>();
     private KvCache cache;
     private long[] cachedIds = new long[0];    // the ids whose keys/values the cache holds, in order
@@ -42,6 +49,35 @@ public final class ChatSession implements AutoCloseable {
         return lastReused;
     }
 
+    /** The images of the conversation so far (null: none). */
+    public InternVLChat.Images images() {
+        return images;
+    }
+
+    /**
+     * Adds images after those of the conversation so far (their features are concatenated in the current
+     * scope); the next question must hold one {@code <image>} placeholder per added image.
+     */
+    public void addImages(InternVLChat.Images more) {
+        if (more == null) return;
+        if (images == null) {
+            images = more;
+            return;
+        }
+        List<Integer> patches = new ArrayList<>(images.numPatchesList());
+        patches.addAll(more.numPatchesList());
+        images = new InternVLChat.Images(concat(0, images.features(), more.features()), patches);
+    }
+
+    /** Starts a new conversation: no history, no images, an empty cache (its memory is kept for reuse). */
+    public void reset() {
+        history.clear();
+        images = null;
+        cachedIds = new long[0];
+        if (cache != null) cache.truncate(0);
+        lastReused = 0;
+    }
+
     /** Asks the next question; {@code onText} (may be null) receives the answer as it is generated. */
     public InternVLChat.Reply ask(String question, GenerationConfig generation, Consumer<String> onText) {
         return ask(question, generation, onText, null);
@@ -54,8 +90,9 @@ public final class ChatSession implements AutoCloseable {
         String asked = ChatPrompts.effectiveQuestion(question, past, hasImages);
         String query = chat.prompts().chatQuery(question, past, hasImages ? images.numPatchesList() : null);
         int[] ids = chat.tokenizer().encode(query);
+        GenerationConfig config = chat.fitToContext(ids.length, chat.chatGeneration(generation));
         Qwen2ForCausalLM lm = chat.model().languageModel();
-        if (cache == null) cache = lm.newCache(1, ids.length + generation.maxNewTokens());
+        if (cache == null) cache = lm.newCache(1, ids.length + config.maxNewTokens());
 
         // keep the longest cached prefix of this prompt, leaving at least one position to run for the logits
         int reuse = 0;
@@ -68,7 +105,6 @@ public final class ChatSession implements AutoCloseable {
         for (int i = 0; i < fresh.length; i++) fresh[i] = ids[reuse + i];
 
         ChatTokenizer.TextStream stream = onText == null ? null : chat.tokenizer().textStream(true);
-        GenerationConfig config = chat.chatGeneration(generation);
         Generator.Result result;
         try (Scope scope = Scope.open()) {
             Tensor features = hasImages ? images.features() : null;
