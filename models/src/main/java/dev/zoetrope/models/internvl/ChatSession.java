@@ -2,6 +2,7 @@ package dev.zoetrope.models.internvl;
 
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.core.noise.TorchGenerator;
 import dev.zoetrope.models.internvl.ConversationTemplate.Turn;
 import dev.zoetrope.models.llm.GenerationConfig;
 import dev.zoetrope.models.llm.Generator;
@@ -31,6 +32,7 @@ public final class ChatSession implements AutoCloseable {
     private InternVLChat.Images images;          // every image of the conversation so far, in placeholder order
     private final List<Turn> history = new ArrayList<>();
     private KvCache cache;
+    private TorchGenerator sampler;               // one stream over every sampled round, as after one torch.manual_seed
     private long[] cachedIds = new long[0];    // the ids whose keys/values the cache holds, in order
     private int lastReused;
 
@@ -109,11 +111,12 @@ public final class ChatSession implements AutoCloseable {
         try (Scope scope = Scope.open()) {
             Tensor features = hasImages ? images.features() : null;
             Tensor embeds = chat.model().inputEmbeddings(new long[][] {fresh}, features, featuresUsed, imgContext);
+            if (config.doSample() && sampler == null) sampler = Generator.samplerFor(config);
             result = Generator.generate(lm, cache, embeds, null, null, config, stream == null ? null : (row, token) -> {
                 if (config.isEos(token)) return;
                 String piece = stream.next(token);
                 if (!piece.isEmpty()) onText.accept(piece);
-            }, logitsObserver);
+            }, logitsObserver, config.doSample() ? sampler : null);
         } catch (RuntimeException e) {
             cachedIds = new long[0];   // the cache content is unknown now: start afresh next round
             cache.truncate(0);
