@@ -23,9 +23,11 @@ import static dev.zoetrope.core.Ops.concat;
  * once. The reuse is by id: the cached prefix is kept up to the first id that differs (the re-tokenised
  * previous answer may differ from the generated ids).
  *
- * <p>Images may join between rounds ({@link #addImages}); their {@code <image>} placeholders must then be in
- * the next question (only a first question gets "&lt;image&gt;
-" prepended automatically, as in chat()).
+ * <p>Images may join with any round ({@link #ask(String, InternVLChat.Images, GenerationConfig, Consumer)}); that
+ * question must hold their {@code <image>} placeholders (only a first question gets "&lt;image&gt;\n" prepended
+ * automatically, as in chat()). Sampled rounds share one generator, seeded from the first sampled round's
+ * {@code seed}: a seeded session is reproducible as a whole, like successive chat() calls after one
+ * {@code torch.manual_seed(seed)}.
  */
 public final class ChatSession implements AutoCloseable {
     private final InternVLChat chat;
@@ -56,19 +58,13 @@ public final class ChatSession implements AutoCloseable {
         return images;
     }
 
-    /**
-     * Adds images after those of the conversation so far (their features are concatenated in the current
-     * scope); the next question must hold one {@code <image>} placeholder per added image.
-     */
-    public void addImages(InternVLChat.Images more) {
-        if (more == null) return;
-        if (images == null) {
-            images = more;
-            return;
-        }
-        List<Integer> patches = new ArrayList<>(images.numPatchesList());
+    /** The images of a conversation followed by more (features concatenated in the current scope). */
+    private static InternVLChat.Images joined(InternVLChat.Images first, InternVLChat.Images more) {
+        if (more == null) return first;
+        if (first == null) return more;
+        List<Integer> patches = new ArrayList<>(first.numPatchesList());
         patches.addAll(more.numPatchesList());
-        images = new InternVLChat.Images(concat(0, images.features(), more.features()), patches);
+        return new InternVLChat.Images(concat(0, first.features(), more.features()), patches);
     }
 
     /** Starts a new conversation: no history, no images, an empty cache (its memory is kept for reuse). */
@@ -82,11 +78,27 @@ public final class ChatSession implements AutoCloseable {
 
     /** Asks the next question; {@code onText} (may be null) receives the answer as it is generated. */
     public InternVLChat.Reply ask(String question, GenerationConfig generation, Consumer<String> onText) {
-        return ask(question, generation, onText, null);
+        return ask(question, null, generation, onText, null);
+    }
+
+    /**
+     * Asks the next question with {@code moreImages} (may be null) joining the conversation after its images so
+     * far; they stay only when the round succeeds. The question must hold their placeholders (see the class
+     * comment).
+     */
+    public InternVLChat.Reply ask(String question, InternVLChat.Images moreImages, GenerationConfig generation,
+                                  Consumer<String> onText) {
+        return ask(question, moreImages, generation, onText, null);
     }
 
     InternVLChat.Reply ask(String question, GenerationConfig generation, Consumer<String> onText,
                            Generator.LogitsObserver logitsObserver) {
+        return ask(question, null, generation, onText, logitsObserver);
+    }
+
+    private InternVLChat.Reply ask(String question, InternVLChat.Images moreImages, GenerationConfig generation,
+                                   Consumer<String> onText, Generator.LogitsObserver logitsObserver) {
+        InternVLChat.Images images = joined(this.images, moreImages);
         List<Turn> past = history.isEmpty() ? null : history;   // a first round follows chat(history=None)
         boolean hasImages = images != null;
         String asked = ChatPrompts.effectiveQuestion(question, past, hasImages);
@@ -135,6 +147,7 @@ public final class ChatSession implements AutoCloseable {
             throw new IllegalStateException("KV cache holds " + cache.length() + " positions, expected " + cachedIds.length);
         }
         lastReused = reuse;
+        this.images = images;
         String response = chat.answer(out);
         history.add(new Turn(asked, response));
         return new InternVLChat.Reply(response, List.copyOf(history), query, ids, out, result.reasons().get(0));
