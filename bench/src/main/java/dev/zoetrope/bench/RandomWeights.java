@@ -2,6 +2,7 @@ package dev.zoetrope.bench;
 
 import dev.zoetrope.core.DType;
 import dev.zoetrope.core.Parallel;
+import dev.zoetrope.core.Storage;
 import dev.zoetrope.core.Tensor;
 import dev.zoetrope.core.TensorInfo;
 import dev.zoetrope.core.Weights;
@@ -20,7 +21,8 @@ import java.util.TreeSet;
  * ±1/√fan_in (nn.Linear / nn.Conv2d's default bound), norm scales 1, biases small. So a model built from a real
  * config.json has exactly the real architecture and parameter count without a checkpoint file. Every name
  * "exists" (optional weights such as conv biases are created when asked for). Tensors are allocated in the scope
- * that is current when the model asks for them: build the model inside a scope that outlives it.
+ * that is current when the model asks for them: build the model inside a scope that outlives it. They are handed out
+ * as read-only views, like the tensors of a mapped checkpoint.
  */
 final class RandomWeights implements Weights {
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -82,10 +84,21 @@ final class RandomWeights implements Weights {
         }
         Tensor f32 = Tensor.empty(DType.F32, shape);
         fill(f32.segment(), f32.numel(), seed++, bound, offset);
-        if (dtype == DType.F32) return f32;
-        Tensor half = f32.to(dtype);
-        f32.close();
-        return half;
+        Tensor stored = f32;
+        if (dtype != DType.F32) {
+            stored = f32.to(dtype);
+            f32.close();
+        }
+        return readOnly(stored, name);
+    }
+
+    /**
+     * A read-only view of {@code t} (which stays owned by the scope that made it), as the tensors of a memory-mapped
+     * checkpoint are: kernels may then cache forms derived from the weights, as they do for real checkpoints.
+     */
+    private static Tensor readOnly(Tensor t, String name) {
+        Storage view = Storage.borrowed(t.segment().asReadOnly(), "random weight " + name);
+        return Tensor.wrap(view, t.dtype(), t.shape(), t.offset() * t.dtype().byteSize());
     }
 
     /** Uniform values in offset ± bound from a counter-based hash, filled in parallel (same values for any thread count). */

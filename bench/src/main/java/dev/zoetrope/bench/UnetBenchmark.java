@@ -60,9 +60,17 @@ public final class UnetBenchmark {
      * @param threads compute threads (0: the pool's default)
      * @param repeats timed runs after the warm-up; best and median are reported
      * @param dtype   weight storage type (F32 as diffusers on CPU, or F16/BF16)
+     * @param profile after the timed runs, one more run per model timing every op (a table of where time goes)
+     * @param unet    measure the UNet step
+     * @param vae     measure the VAE decode
      */
-    public record Options(int threads, int repeats, DType dtype) {
+    public record Options(int threads, int repeats, DType dtype, boolean profile, boolean unet, boolean vae) {
+        public Options(int threads, int repeats, DType dtype) {
+            this(threads, repeats, dtype, false, true, true);
+        }
+
         public Options {
+            if (!unet && !vae) throw new IllegalArgumentException("nothing to measure: neither the UNet nor the VAE");
             if (threads < 0) throw new IllegalArgumentException("threads must be ≥ 0, got " + threads);
             if (repeats < 1) throw new IllegalArgumentException("repeats must be ≥ 1, got " + repeats);
             if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
@@ -94,8 +102,8 @@ public final class UnetBenchmark {
 
             UNet2DConditionConfig unetConfig = UNet2DConditionConfig.parse(Json.Obj.of(Json.parse(SD15_UNET_CONFIG)),
                     "stable-diffusion-v1-5/unet/config.json");
-            Measured unet;
-            try (Scope weights = Scope.open(); RandomWeights w = new RandomWeights("SD 1.5 unet", options.dtype())) {
+            Measured unet = null;
+            if (options.unet()) try (Scope weights = Scope.open(); RandomWeights w = new RandomWeights("SD 1.5 unet", options.dtype())) {
                 long before = BufferPool.SHARED.liveBytes();
                 UNet2DConditionModel model = UNet2DConditionModel.of(unetConfig, w);
                 out.printf(Locale.ROOT, "%nUNet: %.1fM parameters, %.2f GiB of weights; latents [2, 4, 64, 64], timestep 999,"
@@ -103,23 +111,25 @@ public final class UnetBenchmark {
                 Tensor sample = random(21, 2, 4, 64, 64);
                 Tensor context = random(22, 2, 77, 768);
                 unet = measure(() -> model.forward(sample, 999f, context), options.repeats());
+                report("UNet forward (one CFG step)", unet, peak, out);
+                if (options.profile()) profile(() -> model.forward(sample, 999f, context), out);
             }
-            report("UNet forward (one CFG step)", unet, peak, out);
 
             AutoencoderKLConfig vaeConfig = AutoencoderKLConfig.parse(Json.Obj.of(Json.parse(SD15_VAE_CONFIG)),
                     "stable-diffusion-v1-5/vae/config.json");
-            Measured vae;
-            try (Scope weights = Scope.open(); RandomWeights w = new RandomWeights("SD 1.5 vae", options.dtype())) {
+            if (options.vae()) try (Scope weights = Scope.open(); RandomWeights w = new RandomWeights("SD 1.5 vae", options.dtype())) {
                 AutoencoderKL model = AutoencoderKL.of(vaeConfig, w);
                 out.printf(Locale.ROOT, "%nVAE: %.1fM parameters (encoder and decoder); latents [1, 4, 64, 64] → image"
                         + " [1, 3, 512, 512]%n", w.parameters() / 1e6);
                 Tensor latents = random(23, 1, 4, 64, 64);
-                vae = measure(() -> model.decode(latents), options.repeats());
+                Measured vae = measure(() -> model.decode(latents), options.repeats());
+                report("VAE decode 512×512", vae, peak, out);
+                if (options.profile()) profile(() -> model.decode(latents), out);
             }
-            report("VAE decode 512×512", vae, peak, out);
 
             out.println();
             out.printf(Locale.ROOT, "process peak resident memory: %s%n", peakRss());
+            if (unet == null) return Double.NaN;
             double fraction = unet.gflops() / peak;
             out.printf(Locale.ROOT, "unet_fraction_of_gemm_peak=%.3f%n", fraction);
             return fraction;
@@ -172,6 +182,20 @@ public final class UnetBenchmark {
                 : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         return new Measured(sorted[0], median, counting.total(), counting.convFlops, counting.linearFlops,
                 counting.attentionFlops, activations, std);
+    }
+
+    /** One more run with every op timed: where the time goes. */
+    private static void profile(Supplier<Tensor> call, PrintStream out) {
+        Backend plain = Ops.backend();
+        ProfilingBackend profiling = new ProfilingBackend(plain);
+        Ops.setBackend(profiling);
+        long start = System.nanoTime();
+        try {
+            discard(call);
+        } finally {
+            Ops.setBackend(plain);
+        }
+        profiling.report((System.nanoTime() - start) / 1e9, 25, out);
     }
 
     private static void report(String what, Measured m, double peak, PrintStream out) {

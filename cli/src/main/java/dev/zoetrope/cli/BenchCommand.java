@@ -58,6 +58,13 @@ final class BenchCommand implements Runnable {
         @Option(names = "--dtype", paramLabel = "TYPE", description = "Weight storage: f32 (default, as diffusers on CPU), f16 or bf16.")
         String dtype = "f32";
 
+        @Option(names = "--profile", description = "After the timed runs, one more run per model with every op timed:"
+                + " time per op and the most expensive op shapes.")
+        boolean profile;
+
+        @Option(names = "--only", paramLabel = "MODEL", description = "Measure only the unet or only the vae (default: both).")
+        String only;
+
         @Override
         public Integer call() {
             dev.zoetrope.core.DType type = switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
@@ -66,7 +73,10 @@ final class BenchCommand implements Runnable {
                 case "bf16", "bfloat16" -> dev.zoetrope.core.DType.BF16;
                 default -> throw new UserError("--dtype must be f32, f16 or bf16, got " + dtype);
             };
-            dev.zoetrope.bench.UnetBenchmark.run(new dev.zoetrope.bench.UnetBenchmark.Options(threads, repeats, type), System.out);
+            boolean unet = only == null || only.equalsIgnoreCase("unet"), vae = only == null || only.equalsIgnoreCase("vae");
+            if (!unet && !vae) throw new UserError("--only must be unet or vae, got " + only);
+            dev.zoetrope.bench.UnetBenchmark.run(new dev.zoetrope.bench.UnetBenchmark.Options(threads, repeats, type,
+                    profile, unet, vae), System.out);
             return 0;
         }
     }

@@ -45,6 +45,14 @@ final class Conv {
         int kdim = cg * kh * kw;
         int p = oh * ow;
         boolean pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
+        if (Winograd.applies(c, o, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow)) {
+            Winograd.Transformed filters = Winograd.filters(wc, Winograd.tiles(n, oh, ow));
+            if (filters != null) {
+                Winograd.conv2d(xc, filters, b, ph, pw, out);
+                Kernels.release(xc, x);
+                return out;
+            }
+        }
         for (int img = 0; img < n; img++) {
             for (int g = 0; g < groups; g++) {
                 long xOff = xc.offset() + ((long) img * c + (long) g * cg) * h * w;

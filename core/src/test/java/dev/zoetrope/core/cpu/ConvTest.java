@@ -30,7 +30,12 @@ class ConvTest {
             {1, 5, 9, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1},      // 1×1 stride 2
             {1, 3, 5, 70, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     // rows wider than a panel
             {1, 2, 3, 3, 3, 5, 5, 1, 1, 2, 2, 1, 1, 1, 1},      // kernel larger than the input, all padding
-            {1, 3, 14, 14, 8, 14, 14, 14, 14, 0, 0, 1, 1, 1, 1} // patch embedding (InternViT style)
+            {1, 3, 14, 14, 8, 14, 14, 14, 14, 0, 0, 1, 1, 1, 1}, // patch embedding (InternViT style)
+            // Winograd F(4×4, 3×3) (see winogradCasesTakeTheWinogradPath):
+            {2, 16, 19, 21, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  // partial tiles at the right and bottom, batch 2
+            {1, 9, 18, 17, 10, 3, 3, 1, 1, 0, 0, 1, 1, 1, 0},   // no padding
+            {1, 8, 16, 16, 8, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1},    // padding 2
+            {1, 12, 6, 101, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}    // tile rows of several vectors
     };
 
     private static float[] random(Random rnd, int n) {
@@ -79,7 +84,9 @@ class ConvTest {
                     int oh = (h + 2 * s[9] - s[11] * (kh - 1) - 1) / s[7] + 1;
                     int ow = (w + 2 * s[10] - s[12] * (kw - 1) - 1) / s[8] + 1;
                     Tensor x = Tensor.of(random(rnd, n * c * h * w), n, c, h, w);
-                    Tensor weight = Tensor.of(random(rnd, o * (c / groups) * kh * kw), o, c / groups, kh, kw).to(weightType);
+                    // read-only, as checkpoint weights are: the kernels may cache derived forms (Winograd filters)
+                    Tensor weight = TestData.readOnly(Tensor.of(random(rnd, o * (c / groups) * kh * kw), o, c / groups, kh, kw)
+                            .to(weightType));
                     Tensor bias = s[14] == 1 ? Tensor.of(random(rnd, o), o) : null;
                     Tensor y = Ops.conv2d(x, weight, bias, s[7], s[8], s[9], s[10], s[11], s[12], groups);
                     assertArrayEquals(new int[] {n, o, oh, ow}, y.shape(), java.util.Arrays.toString(s));
@@ -88,6 +95,42 @@ class ConvTest {
                     Compare.assertRelative("conv2d " + java.util.Arrays.toString(s) + " " + weightType, y.toFloatArray(), ref, TOLERANCE);
                 }
             }
+        }
+    }
+
+    /** The last CASES are meant to exercise the Winograd path (with read-only, cacheable weights): make sure they do. */
+    @Test
+    void winogradCasesTakeTheWinogradPath() {
+        int winograd = 0;
+        for (int[] s : CASES) {
+            int oh = (s[2] + 2 * s[9] - s[11] * (s[5] - 1) - 1) / s[7] + 1;
+            int ow = (s[3] + 2 * s[10] - s[12] * (s[6] - 1) - 1) / s[8] + 1;
+            if (Winograd.applies(s[1], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], oh, ow)) winograd++;
+        }
+        assertTrue(winograd == 4 || !Winograd.ENABLED, winograd + " Winograd cases");
+        try (Scope scope = Scope.open()) {
+            Tensor weight = TestData.readOnly(Tensor.zeros(DType.F32, 24, 16, 3, 3));
+            Winograd.Transformed first = Winograd.filters(weight, 30);
+            assertTrue(first != null && first == Winograd.filters(weight, 30), "read-only filters are transformed once");
+            Tensor writable = Tensor.zeros(DType.F32, 24, 16, 3, 3);
+            assertTrue(Winograd.filters(writable, 30) == null, "few tiles and writable weights: im2col");
+            assertTrue(Winograd.filters(writable, Winograd.MIN_TILES_UNCACHED) != null, "many tiles: transformed per call");
+        }
+    }
+
+    /** Writable weights and enough tiles: the filters are transformed on every call (nothing cached). */
+    @Test
+    void winogradWithFiltersTransformedPerCall() {
+        Random rnd = new Random(15);
+        int[] s = {1, 8, 64, 66, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1};
+        try (Scope scope = Scope.open()) {
+            Tensor x = Tensor.of(random(rnd, 8 * 64 * 66), 1, 8, 64, 66);
+            Tensor weight = Tensor.of(random(rnd, 8 * 8 * 9), 8, 8, 3, 3);
+            Tensor bias = Tensor.of(random(rnd, 8), 8);
+            assertTrue(!Winograd.ENABLED || Winograd.filters(weight, Winograd.tiles(1, 64, 66)) != null);
+            Tensor y = Ops.conv2d(x, weight, bias, 1, 1);
+            Compare.assertRelative("per-call Winograd", y.toFloatArray(),
+                    reference(x.toFloatArray(), weight.toFloatArray(), bias.toFloatArray(), s, 64, 66), TOLERANCE);
         }
     }
 
@@ -145,7 +188,7 @@ class ConvTest {
         int saved = Parallel.threads();
         try (Scope scope = Scope.open()) {
             Tensor x = Tensor.of(random(rnd, 2 * 16 * 19 * 21), 2, 16, 19, 21);
-            Tensor weight = Tensor.of(random(rnd, 24 * 16 * 9), 24, 16, 3, 3);
+            Tensor weight = TestData.readOnly(Tensor.of(random(rnd, 24 * 16 * 9), 24, 16, 3, 3));  // Winograd
             Tensor bias = Tensor.of(random(rnd, 24), 24);
             Parallel.setThreads(1);
             float[] one = Ops.conv2d(x, weight, bias, 1, 1).toFloatArray();

@@ -56,6 +56,14 @@ public final class KernelBench {
             bench(filter, "attention temporal B=8192 H=8 L=16 D=40", 4.0 * 8192 * 8 * 16 * 16 * 40, 0, 5,
                     () -> Ops.attention(tq, tk, tv));
 
+            // 3×3 "same" convolutions of the SD UNet (batch 2) and VAE decoder (batch 1): n, c, h, w, o; nominal FLOPs
+            for (int[] cs : new int[][] {{2, 320, 64, 64, 320}, {2, 640, 32, 32, 640}, {2, 1280, 16, 16, 1280},
+                    {2, 1280, 8, 8, 1280}, {2, 2560, 16, 16, 1280}, {1, 256, 256, 256, 256}, {1, 512, 64, 64, 512}}) {
+                Tensor cx = rand(cs[0], cs[1], cs[2], cs[3]), cw = TestData.readOnly(rand(cs[4], cs[1], 3, 3)), cb = rand(cs[4]);
+                double flops = 2.0 * cs[0] * cs[4] * cs[1] * 9 * cs[2] * cs[3];
+                bench(filter, "conv2d 3x3 " + Arrays.toString(cs), flops, 0, 12, () -> Ops.conv2d(cx, cw, cb, 1, 1));
+            }
+
             Tensor x = rand(2, 320, 64, 64), y = rand(2, 320, 64, 64), bias = rand(1, 320, 1, 1);
             long bytes = x.numel() * 4L;
             bench(filter, "groupNorm 32 groups [2,320,64,64]", 0, 2 * bytes, 10, () -> Ops.groupNorm(x, 32, null, null, 1e-5f));

@@ -41,6 +41,15 @@ final class TestData {
      * The same values as {@code t} held in a strided layout: stored with its dims reversed and permuted back,
      * so the innermost dimension has a large stride (a view, not contiguous).
      */
+    /**
+     * A read-only view of contiguous {@code t} (which must outlive it), as weights mapped from a checkpoint are:
+     * kernels may cache forms derived from such weights (WeightCache).
+     */
+    static Tensor readOnly(Tensor t) {
+        return Tensor.wrap(dev.zoetrope.core.Storage.borrowed(t.segment().asReadOnly(), "read-only test weight"),
+                t.dtype(), t.shape(), t.offset() * t.dtype().byteSize());
+    }
+
     static Tensor transposedLayout(Tensor t) {
         int r = t.rank();
         int[] rev = new int[r];
