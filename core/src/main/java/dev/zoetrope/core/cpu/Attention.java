@@ -26,6 +26,9 @@ import static dev.zoetrope.core.cpu.Kernels.ORDER;
  * × 2 vectors. With fewer than {@value #FEW_QUERIES} query rows (decode steps) packing would cost more than
  * it saves, and {@link #fewQueries} reads K and V in place instead. Each task's arithmetic is fixed by the
  * problem size, so results do not depend on the thread count.
+ *
+ * <p>Calls without mask or causality and with enough queries (diffusion and vision encoders) go to
+ * {@link QueryLaneAttention}, which computes the same blocks transposed (query rows in the vector lanes).
  */
 final class Attention {
     private Attention() {
@@ -65,6 +68,10 @@ final class Attention {
                         + Arrays.toString(new int[] {b, h, lq, lk}), mask);
             }
         }
+        if (QueryLaneAttention.applies(m, causal, b, hk, lq, lk, d, dv)) {
+            QueryLaneAttention.attention(q, k, v, out, scale);
+            return out;
+        }
         if (lq < FEW_QUERIES) {
             Tensor kr = rowsF32(k), vr = rowsF32(v);
             fewQueries(q, kr, vr, m, out, b, h, hk, lq, lk, d, dv, causal, scale);
@@ -101,7 +108,7 @@ final class Attention {
     // ---------------------------------------------------------------- packing
 
     /** Copies t[bi, hi, l, 0..n) (any float dtype and strides) into dst[at..at+n). */
-    private static void readRow(Tensor t, int bi, int hi, int l, float[] dst, int at, int n) {
+    static void readRow(Tensor t, int bi, int hi, int l, float[] dst, int at, int n) {
         long base = t.offset() + bi * t.stride(0) + hi * t.stride(1) + l * t.stride(2);
         long step = t.stride(3);
         MemorySegment s = t.segment();

@@ -85,6 +85,76 @@ final class VectorMath {
         return (float) Kernels.sumLanes(lanes);
     }
 
+    private static final float NEG_LN2_HI = -LN2_HI, NEG_LN2_LO = -LN2_LO;
+
+    /**
+     * The exponentials of attention probabilities, column-wise over a block of n rows {@code stride} apart:
+     * a[j·stride + l] = e^(a[j·stride + l] − shift[l]) for j < n and l < width (a multiple of 2·FLOATS); when
+     * {@code sums} is not null, sums[l] = Σ_j of the results, added in ascending j. The arguments are ≤ 0 up to
+     * rounding (shift is the column maximum) and finite, so results under the smallest normal float (relative to
+     * the maximum's 1) are flushed to zero instead of going subnormal, which no float32 sum of probabilities can
+     * see; that takes an integer clamp of the exponent instead of FloatVector.max, whose Java semantics (NaN, −0)
+     * cost five instructions. Otherwise the reduction and polynomial are those of {@link #expSum}, the polynomial
+     * evaluated by Estrin's scheme and two vectors at a time, to shorten the dependency chains.
+     */
+    static void expShiftColumns(float[] a, int n, int stride, int width, float[] shift, float[] sums) {
+        FloatVector log2e = FloatVector.broadcast(F, LOG2E), magic = FloatVector.broadcast(F, ROUND_MAGIC);
+        FloatVector ln2Hi = FloatVector.broadcast(F, NEG_LN2_HI), ln2Lo = FloatVector.broadcast(F, NEG_LN2_LO);
+        FloatVector e0 = FloatVector.broadcast(F, E0), e1 = FloatVector.broadcast(F, E1), e2 = FloatVector.broadcast(F, E2),
+                e3 = FloatVector.broadcast(F, E3), e4 = FloatVector.broadcast(F, E4), e5 = FloatVector.broadcast(F, E5);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        IntVector zero = IntVector.zero(I);
+        for (int l = 0; l < width; l += 2 * FLOATS) {
+            FloatVector shA = FloatVector.fromArray(F, shift, l), shB = FloatVector.fromArray(F, shift, l + FLOATS);
+            FloatVector sumA = FloatVector.zero(F), sumB = sumA;
+            for (int j = 0, i = l; j < n; j++, i += stride) {
+                FloatVector xA = FloatVector.fromArray(F, a, i).sub(shA);
+                FloatVector xB = FloatVector.fromArray(F, a, i + FLOATS).sub(shB);
+                FloatVector tA = xA.fma(log2e, magic), tB = xB.fma(log2e, magic);
+                FloatVector kA = tA.sub(magic), kB = tB.sub(magic);
+                FloatVector rA = kA.fma(ln2Lo, kA.fma(ln2Hi, xA)), rB = kB.fma(ln2Lo, kB.fma(ln2Hi, xB));
+                // e^r = 1 + r + r²·(e0 + e1·r + r²·(e2 + e3·r) + r⁴·(e4 + e5·r))
+                FloatVector r2A = rA.mul(rA), r2B = rB.mul(rB);
+                FloatVector r4A = r2A.mul(r2A), r4B = r2B.mul(r2B);
+                FloatVector pA = rA.fma(e1, e0).add(r2A.mul(rA.fma(e3, e2)).add(r4A.mul(rA.fma(e5, e4))));
+                FloatVector pB = rB.fma(e1, e0).add(r2B.mul(rB.fma(e3, e2)).add(r4B.mul(rB.fma(e5, e4))));
+                pA = pA.fma(r2A, rA).add(one);
+                pB = pB.fma(r2B, rB).add(one);
+                // 2^k as the exponent field k + 127 (k = t − magic as an integer), 0 for k < −126
+                FloatVector sA = tA.reinterpretAsInts().add(127 - ROUND_MAGIC_BITS).max(zero)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector sB = tB.reinterpretAsInts().add(127 - ROUND_MAGIC_BITS).max(zero)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector eA = pA.mul(sA), eB = pB.mul(sB);
+                eA.intoArray(a, i);
+                eB.intoArray(a, i + FLOATS);
+                sumA = sumA.add(eA);
+                sumB = sumB.add(eB);
+            }
+            if (sums != null) {
+                sumA.intoArray(sums, l);
+                sumB.intoArray(sums, l + FLOATS);
+            }
+        }
+    }
+
+    /** max[l] = max_{j < n} a[j·stride + l] for l < width (a multiple of FLOATS); n ≥ 1. */
+    static void columnMax(float[] a, int n, int stride, int width, float[] max) {
+        for (int l = 0; l < width; l += FLOATS) {
+            FloatVector m = FloatVector.fromArray(F, a, l);
+            for (int j = 1, i = l + stride; j < n; j++, i += stride) m = m.max(FloatVector.fromArray(F, a, i));
+            m.intoArray(max, l);
+        }
+    }
+
+    /** a[j·stride + l] ·= scale[l] for j < n, l < width (a multiple of FLOATS). */
+    static void scaleColumns(float[] a, int n, int stride, int width, float[] scale) {
+        for (int l = 0; l < width; l += FLOATS) {
+            FloatVector sc = FloatVector.fromArray(F, scale, l);
+            for (int j = 0, i = l; j < n; j++, i += stride) FloatVector.fromArray(F, a, i).mul(sc).intoArray(a, i);
+        }
+    }
+
     // ---------------------------------------------------------------- log
 
     private static final float SQRT2 = 1.41421356f;

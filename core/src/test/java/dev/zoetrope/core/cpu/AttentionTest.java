@@ -21,8 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Tiled attention against the textbook softmax(q·kᵀ·scale + mask)·v in double. Sizes straddle the
- * kernel's block sizes ({@link Attention#BLOCK_Q} queries, {@link Attention#BLOCK_K} keys), its 4-row
- * register blocks and the switch to the unpacked path below {@link Attention#FEW_QUERIES} query rows.
+ * kernels' block sizes ({@link Attention#BLOCK_Q} queries, {@link Attention#BLOCK_K} keys for masked or causal
+ * attention; {@link QueryLaneAttention#ROWS} queries, {@link QueryLaneAttention#KEYS} keys and groups of
+ * {@link QueryLaneAttention#GROUP} keys or columns without), their register blocks and the switch to the
+ * unpacked path below {@link Attention#FEW_QUERIES} query rows.
  */
 class AttentionTest {
     private Scope scope;
@@ -93,6 +95,15 @@ class AttentionTest {
         Tensor ks = TestData.slicedLayout(k);
         Tensor vs = TestData.transposedLayout(v);
         assertNear(what + " (strided q, k, v)", Ops.attention(qs, ks, vs, mask, causal, scale), shape, ref);
+    }
+
+    /** Unmasked, non-causal attention with enough queries takes the query-lane kernel; the rest the row kernels. */
+    @Test
+    void kernelChoice() {
+        assertTrue(QueryLaneAttention.applies(null, false, 2, 3, 67, 301, 40, 40));
+        assertTrue(!QueryLaneAttention.applies(null, true, 2, 3, 67, 301, 40, 40));
+        assertTrue(!QueryLaneAttention.applies(Tensor.zeros(DType.F32, 1, 1, 1, 301), false, 2, 3, 67, 301, 40, 40));
+        assertTrue(!QueryLaneAttention.applies(null, false, 2, 3, Attention.FEW_QUERIES - 1, 301, 40, 40));
     }
 
     @Test

@@ -50,6 +50,42 @@ class VectorMathTest {
         assertTrue(worst <= 1.0, "exp subnormal: " + worst + " ulp");
     }
 
+    /**
+     * The attention exp, column-wise with a shift per column: within 1 ulp down to the smallest normal result,
+     * zero below (where expSum would go subnormal), column sums in ascending row order.
+     */
+    @Test
+    void attentionExpColumns() {
+        int width = 2 * Kernels.FLOATS, stride = width + Kernels.FLOATS, rows = 20_011;
+        float[] shift = new float[width], a = new float[rows * stride], x = new float[rows * stride];
+        for (int l = 0; l < width; l++) shift[l] = l * 0.37f - 3f;
+        for (int j = 0; j < rows; j++) {
+            for (int l = 0; l < width; l++) {
+                float arg = -120f + 120f * (j * width + l) / (rows * width - 1);   // −120 … 0
+                a[j * stride + l] = arg + shift[l];
+                x[j * stride + l] = a[j * stride + l] - shift[l];               // the argument as the kernel forms it
+            }
+        }
+        float[] sums = new float[width];
+        VectorMath.expShiftColumns(a, rows, stride, width, shift, sums);
+        double worst = 0;
+        for (int l = 0; l < width; l++) {
+            float sum = 0f;
+            for (int j = 0; j < rows; j++) {
+                float got = a[j * stride + l];
+                double ref = Math.exp(x[j * stride + l]);
+                sum += got;
+                if (ref < Float.MIN_NORMAL) {
+                    assertTrue(got == 0f || Math.abs(got - ref) <= Math.ulp(Float.MIN_NORMAL), "flushed: " + got + " for " + ref);
+                } else {
+                    worst = Math.max(worst, Math.abs(got - ref) / Math.ulp((float) ref));
+                }
+            }
+            assertTrue(sum == sums[l], "column sum " + l + ": " + sums[l] + " vs " + sum);
+        }
+        assertTrue(worst <= 1.0, "attention exp: " + worst + " ulp");
+    }
+
     @Test
     void logWithinTwoUlps() {
         double worst = worstUlps((a, n) -> VectorMath.log(a, 0, n), Math::log, 1e-3f, 1e3f, 100_003);
