@@ -2,11 +2,13 @@ package dev.zoetrope.bench;
 
 import dev.zoetrope.core.DType;
 import dev.zoetrope.core.Parallel;
+import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Storage;
 import dev.zoetrope.core.Tensor;
 import dev.zoetrope.core.TensorInfo;
 import dev.zoetrope.core.Weights;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -20,12 +22,12 @@ import java.util.TreeSet;
  * PyTorch-like initial values so activations stay finite through a deep network — matrices and kernels uniform in
  * ±1/√fan_in (nn.Linear / nn.Conv2d's default bound), norm scales 1, biases small. So a model built from a real
  * config.json has exactly the real architecture and parameter count without a checkpoint file. Every name
- * "exists" (optional weights such as conv biases are created when asked for). Tensors are allocated in the scope
- * that is current when the model asks for them: build the model inside a scope that outlives it. They are handed out
- * as read-only views, like the tensors of a mapped checkpoint.
+ * "exists" (optional weights such as conv biases are created when asked for). Tensors live in memory these weights
+ * own (freed by close()) and are handed out read-only, like the tensors of a mapped checkpoint.
  */
 final class RandomWeights implements Weights {
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+    private final Arena arena = Arena.ofShared();
     private final DType dtype;
     private final String label;
     private long seed = 1;
@@ -82,23 +84,16 @@ final class RandomWeights implements Weights {
         } else {                                  // biases, embeddings' small vectors
             bound = 0.02f;
         }
-        Tensor f32 = Tensor.empty(DType.F32, shape);
-        fill(f32.segment(), f32.numel(), seed++, bound, offset);
-        Tensor stored = f32;
-        if (dtype != DType.F32) {
-            stored = f32.to(dtype);
-            f32.close();
+        // Memory owned by these weights and handed out read-only, as a mapped checkpoint's: kernels may cache forms
+        // derived from the weights (as they do for real checkpoints) and drop them once close() frees the memory.
+        MemorySegment memory = arena.allocate(Tensor.numel(shape) * dtype.byteSize(), 64);
+        try (Scope s = Scope.open()) {
+            Tensor f32 = Tensor.empty(DType.F32, shape);
+            fill(f32.segment(), f32.numel(), seed++, bound, offset);
+            Tensor stored = dtype == DType.F32 ? f32 : f32.to(dtype);
+            MemorySegment.copy(stored.segment(), 0, memory, 0, memory.byteSize());
         }
-        return readOnly(stored, name);
-    }
-
-    /**
-     * A read-only view of {@code t} (which stays owned by the scope that made it), as the tensors of a memory-mapped
-     * checkpoint are: kernels may then cache forms derived from the weights, as they do for real checkpoints.
-     */
-    private static Tensor readOnly(Tensor t, String name) {
-        Storage view = Storage.borrowed(t.segment().asReadOnly(), "random weight " + name);
-        return Tensor.wrap(view, t.dtype(), t.shape(), t.offset() * t.dtype().byteSize());
+        return Tensor.wrap(Storage.borrowed(memory.asReadOnly(), "random weight " + name), dtype, shape, 0);
     }
 
     /** Uniform values in offset ± bound from a counter-based hash, filled in parallel (same values for any thread count). */
@@ -123,5 +118,6 @@ final class RandomWeights implements Weights {
     @Override
     public void close() {
         tensors.clear();
+        arena.close();
     }
 }

@@ -8,6 +8,7 @@ import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Parallel;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.core.cpu.CpuBackend;
 import dev.zoetrope.models.unet.UNet2DConditionConfig;
 import dev.zoetrope.models.unet.UNet2DConditionModel;
 import dev.zoetrope.models.vae.AutoencoderKL;
@@ -104,14 +105,15 @@ public final class UnetBenchmark {
                     "stable-diffusion-v1-5/unet/config.json");
             Measured unet = null;
             if (options.unet()) try (Scope weights = Scope.open(); RandomWeights w = new RandomWeights("SD 1.5 unet", options.dtype())) {
-                long before = BufferPool.SHARED.liveBytes();
                 UNet2DConditionModel model = UNet2DConditionModel.of(unetConfig, w);
                 out.printf(Locale.ROOT, "%nUNet: %.1fM parameters, %.2f GiB of weights; latents [2, 4, 64, 64], timestep 999,"
-                                + " text [2, 77, 768]%n", w.parameters() / 1e6, (BufferPool.SHARED.liveBytes() - before) / GIB);
+                                + " text [2, 77, 768]%n", w.parameters() / 1e6, w.bytes() / GIB);
                 Tensor sample = random(21, 2, 4, 64, 64);
                 Tensor context = random(22, 2, 77, 768);
                 unet = measure(() -> model.forward(sample, 999f, context), options.repeats());
                 report("UNet forward (one CFG step)", unet, peak, out);
+                out.printf(Locale.ROOT, "  %-30s %.2f GiB (Winograd filters; -Dzoetrope.weightCache=<bytes> bounds it)%n",
+                        "derived weights cached", CpuBackend.derivedWeightBytes() / GIB);
                 if (options.profile()) profile(() -> model.forward(sample, 999f, context), out);
             }
 
@@ -124,6 +126,7 @@ public final class UnetBenchmark {
                 Tensor latents = random(23, 1, 4, 64, 64);
                 Measured vae = measure(() -> model.decode(latents), options.repeats());
                 report("VAE decode 512×512", vae, peak, out);
+                out.printf(Locale.ROOT, "  %-30s %.2f GiB%n", "derived weights cached", CpuBackend.derivedWeightBytes() / GIB);
                 if (options.profile()) profile(() -> model.decode(latents), out);
             }
 

@@ -49,6 +49,7 @@ final class Conv {
             Winograd.Transformed filters = Winograd.filters(wc, Winograd.tiles(n, oh, ow));
             if (filters != null) {
                 Winograd.conv2d(xc, filters, b, ph, pw, out);
+                filters.release();
                 Kernels.release(xc, x);
                 return out;
             }

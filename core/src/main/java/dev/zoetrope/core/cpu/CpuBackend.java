@@ -10,6 +10,14 @@ import java.util.List;
  * the scalar paths), parallel over output tiles on {@link dev.zoetrope.core.Parallel}'s pool.
  */
 public final class CpuBackend implements Backend {
+    /**
+     * Bytes of memory held by forms derived once from read-only weights (Winograd-transformed convolution filters),
+     * at most {@code -Dzoetrope.weightCache=<bytes>} (default a quarter of the physical memory).
+     */
+    public static long derivedWeightBytes() {
+        return WeightCache.usedBytes();
+    }
+
     @Override
     public String name() {
         return "cpu" + (Kernels.VECTOR ? " (vector " + Kernels.FLOATS + "×f32)" : " (scalar)");

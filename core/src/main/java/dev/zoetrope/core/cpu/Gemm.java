@@ -115,6 +115,13 @@ public final class Gemm {
     /** The blocked product with any panel sources (e.g. an implicit im2col for B) and a given register tile. */
     static void multiply(int m, int n, int k, Panels.A a, Panels.B b, MemorySegment c, long cOff, long ldc,
                          float[] rowBias, float[] colBias, boolean accumulate, Tile tile) {
+        multiply(m, n, k, a, b, c, cOff, ldc, rowBias, colBias, accumulate, tile, tile.kc, L2_BUDGET, B_BUDGET);
+    }
+
+    /** {@link #multiply} with explicit blocking, for measuring alternatives. */
+    static void multiply(int m, int n, int k, Panels.A a, Panels.B b, MemorySegment c, long cOff, long ldc,
+                         float[] rowBias, float[] colBias, boolean accumulate, Tile tile, int kcTarget, int l2Budget,
+                         int bBudget) {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             biasOnly(m, n, c, cOff, ldc, rowBias, colBias, accumulate);
@@ -123,13 +130,13 @@ public final class Gemm {
         int mr = tile.mr, nr = tile.nr;
         if ((long) k * nr > Integer.MAX_VALUE / 2) throw new IllegalArgumentException("gemm: k = " + k + " is too large");
         // K blocks depend on k and the tile only: they fix the order of additions. The rest only affects speed.
-        int kBlocks = ceilDiv(k, tile.kc), kcMax = ceilDiv(k, kBlocks);
+        int kBlocks = ceilDiv(k, kcTarget), kcMax = ceilDiv(k, kBlocks);
         // Column blocks narrow enough that B packed over the whole of K stays within the L3 budget.
-        int ncCap = Math.max(nr, B_BUDGET / k / nr * nr);
+        int ncCap = Math.max(nr, bBudget / k / nr * nr);
         int nBlocks = ceilDiv(n, ncCap), ncMax = roundUp(ceilDiv(n, nBlocks), nr);
         int threads = Parallel.threads();
         // Rows per task: its C block (mc × nc) and its A slice (mc × kc) together stay in L2.
-        int mcCap = Math.max(mr, Math.min(tile.mc, L2_BUDGET / (ncMax + kcMax)) / mr * mr);
+        int mcCap = Math.max(mr, Math.min(tile.mc, l2Budget / (ncMax + kcMax)) / mr * mr);
         int microPanels = ceilDiv(m, mr);
         int mBlocks = ceilDiv(m, mcCap);
         if (threads > 1 && mBlocks < 4 * threads) mBlocks = Math.min(microPanels, roundUp(mBlocks, threads));

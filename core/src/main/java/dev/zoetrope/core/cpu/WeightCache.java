@@ -3,23 +3,29 @@ package dev.zoetrope.core.cpu;
 import dev.zoetrope.core.Storage;
 import dev.zoetrope.core.Tensor;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.function.Supplier;
+import java.lang.ref.WeakReference;
+import java.util.function.Function;
 
 /**
  * Forms of constant weights that kernels derive once and reuse on every call (Winograd-transformed filters). Only
  * weights in read-only memory are cached — memory-mapped checkpoints — since nothing can change them behind the
- * cache's back; anything else is derived per call. Entries are keyed by the weight's storage (weakly: they go when
- * the model's weights go), offset, dtype, shape and the kind of derived form.
+ * cache's back; anything else is derived per call. Entries are keyed by the weight's storage, offset, dtype, shape,
+ * strides and the kind of derived form, and hold their own off-heap memory, freed when the cache next admits
+ * something after the weight's memory was closed (a model's checkpoint closed) or its storage collected.
  *
  * <p>The cache holds at most {@link #BUDGET} bytes ({@code -Dzoetrope.weightCache=<bytes>}, default a quarter of
  * the physical memory, 0 disables it). When a new entry does not fit it is not cached (the caller derives the form
- * per call): nothing is evicted, so a model larger than the budget keeps its first layers cached instead of
+ * per call): nothing live is evicted, so a model larger than the budget keeps its first layers cached instead of
  * thrashing.
  */
 final class WeightCache {
@@ -40,15 +46,24 @@ final class WeightCache {
         return 2L << 30;
     }
 
-    /** A derived form and the bytes it holds. */
-    interface Derived {
-        long bytes();
-    }
-
     private record Key(long offset, String dtype, List<Integer> shape, List<Long> strides, String kind) {
     }
 
-    private static final Map<Storage, Map<Key, Derived>> ENTRIES = new WeakHashMap<>();
+    /** A cached form and the memory it lives in. */
+    private record Entry(Object value, Arena arena, long bytes) {
+    }
+
+    /** The forms derived from one storage; the reference clears when the storage is collected. */
+    private static final class Slot extends WeakReference<Storage> {
+        final Map<Key, Entry> forms = new HashMap<>();
+
+        Slot(Storage storage) {
+            super(storage);
+        }
+    }
+
+    private static final Map<Storage, Slot> SLOTS = new WeakHashMap<>();   // lookup
+    private static final List<Slot> ALL = new ArrayList<>();               // every slot, to free the dead ones
     private static long used;
 
     /** Whether {@code weight} may be cached: its memory is read-only. */
@@ -56,55 +71,72 @@ final class WeightCache {
         return BUDGET > 0 && weight.segment().isReadOnly();
     }
 
-    /** Whether a new entry of this many bytes for {@code weight} would be cached now. */
-    static synchronized boolean wouldCache(Tensor weight, long bytes) {
-        if (!cacheable(weight)) return false;
-        if (used + bytes > BUDGET) used = recount();
-        return used + bytes <= BUDGET;
-    }
-
     /** The cached form of {@code weight} of this kind, or null. */
-    static synchronized <T extends Derived> T get(Tensor weight, String kind, Class<T> type) {
+    static synchronized <T> T get(Tensor weight, String kind, Class<T> type) {
         if (!cacheable(weight)) return null;
-        Map<Key, Derived> forms = ENTRIES.get(weight.storage());
-        return forms == null ? null : type.cast(forms.get(key(weight, kind)));
+        Slot slot = SLOTS.get(weight.storage());
+        Entry e = slot == null ? null : slot.forms.get(key(weight, kind));
+        return e == null ? null : type.cast(e.value());
     }
 
     /**
-     * The form of {@code weight} of this kind: cached, or made by {@code derive} (outside the lock, so threads may
-     * derive the same form at once; the first stored wins) and cached when it fits the budget.
+     * Derives and caches the form of {@code weight} of this kind in {@code bytes} of memory the cache allocates and
+     * owns ({@code derive} fills it and returns the form); null, deriving nothing, when the weight is not cacheable
+     * or the form does not fit the budget. The cache's lock is held while deriving, so a form is derived once.
      */
-    static <T extends Derived> T getOrDerive(Tensor weight, String kind, Class<T> type, Supplier<T> derive) {
-        T cached = get(weight, kind, type);
-        if (cached != null) return cached;
-        T made = derive.get();
-        if (!cacheable(weight)) return made;
-        synchronized (WeightCache.class) {
-            Map<Key, Derived> forms = ENTRIES.computeIfAbsent(weight.storage(), s -> new java.util.HashMap<>());
-            Key key = key(weight, kind);
-            Derived present = forms.get(key);
-            if (present != null) return type.cast(present);
-            if (used + made.bytes() > BUDGET) used = recount();
-            if (used + made.bytes() <= BUDGET) {
-                forms.put(key, made);
-                used += made.bytes();
-            }
-            return made;
+    static synchronized <T> T admit(Tensor weight, String kind, Class<T> type, long bytes, Function<MemorySegment, T> derive) {
+        if (!cacheable(weight)) return null;
+        purge();
+        Slot slot = SLOTS.computeIfAbsent(weight.storage(), s -> {
+            Slot fresh = new Slot(s);
+            ALL.add(fresh);
+            return fresh;
+        });
+        Key key = key(weight, kind);
+        Entry present = slot.forms.get(key);
+        if (present != null) return type.cast(present.value());
+        if (used + bytes > BUDGET) return null;
+        Arena arena = Arena.ofShared();
+        try {
+            T value = derive.apply(arena.allocate(bytes, 64));
+            slot.forms.put(key, new Entry(value, arena, bytes));
+            used += bytes;
+            return value;
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
         }
     }
 
-    /** Bytes held by live entries (also drops entries whose weights were collected). */
-    private static long recount() {
+    /** Frees the entries of weights that were collected or whose memory was closed; recounts the live ones. */
+    private static void purge() {
         long total = 0;
-        for (Map<Key, Derived> forms : new ArrayList<>(ENTRIES.values())) {
-            for (Derived d : forms.values()) total += d.bytes();
+        for (Iterator<Slot> it = ALL.iterator(); it.hasNext(); ) {
+            Slot slot = it.next();
+            Storage storage = slot.get();
+            if (storage != null && alive(storage)) {
+                for (Entry entry : slot.forms.values()) total += entry.bytes();
+            } else {
+                for (Entry entry : slot.forms.values()) entry.arena().close();
+                slot.forms.clear();
+                if (storage != null) SLOTS.remove(storage);
+                it.remove();
+            }
         }
-        return total;
+        used = total;
     }
 
-    /** Bytes the cache holds now. */
+    private static boolean alive(Storage s) {
+        try {
+            return s.segment().scope().isAlive();
+        } catch (IllegalStateException released) {
+            return false;
+        }
+    }
+
+    /** Bytes held by the entries of live weights (dead ones are freed first). */
     static synchronized long usedBytes() {
-        used = recount();
+        purge();
         return used;
     }
 
@@ -112,4 +144,5 @@ final class WeightCache {
         return new Key(t.offset(), t.dtype().name(), Arrays.stream(t.shape()).boxed().toList(),
                 Arrays.stream(t.strides()).boxed().toList(), kind);
     }
+
 }

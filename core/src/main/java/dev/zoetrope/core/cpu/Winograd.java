@@ -6,7 +6,6 @@ import dev.zoetrope.core.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -97,10 +96,9 @@ final class Winograd {
         Transformed cached = WeightCache.get(weight, KIND, Transformed.class);
         if (cached != null) return cached;
         long bytes = (long) POSITIONS * weight.dim(0) * weight.dim(1) * Float.BYTES;
-        if (WeightCache.wouldCache(weight, bytes)) {
-            return WeightCache.getOrDerive(weight, KIND, Transformed.class, () -> transformWeights(weight));
-        }
-        return tiles >= MIN_TILES_UNCACHED ? transformWeights(weight) : null;
+        cached = WeightCache.admit(weight, KIND, Transformed.class, bytes, memory -> transformWeights(weight, memory));
+        if (cached != null) return cached;
+        return tiles >= MIN_TILES_UNCACHED ? transformWeights(weight, null) : null;
     }
 
     /** Tiles of a call: images × tile rows × tile columns. */
@@ -153,21 +151,26 @@ final class Winograd {
 
     // ---------------------------------------------------------------- weights
 
-    /** U[ξ][o][c] = (G g[o][c] Gᵀ)[ξ] as F32, row-major [36][O][C]. */
-    record Transformed(MemorySegment segment, int o, int c) implements WeightCache.Derived {
-        @Override
-        public long bytes() {
-            return segment.byteSize();
+    /**
+     * U[ξ][o][c] = (G g[o][c] Gᵀ)[ξ] as F32, row-major [36][O][C]; {@code perCall} is the tensor holding them when
+     * they were made for one call (to be closed after it), null when the cache owns them.
+     */
+    record Transformed(MemorySegment segment, int o, int c, Tensor perCall) {
+        /** Releases per-call filters at once (cached ones stay). */
+        void release() {
+            if (perCall != null) perCall.close();
         }
     }
 
-    static Transformed transformWeights(Tensor weight) {
+    /** The transformed filters of weight [O, C, 3, 3] in {@code memory}, or in a tensor of the current scope if null. */
+    static Transformed transformWeights(Tensor weight, MemorySegment memory) {
         int o = weight.dim(0), c = weight.dim(1);
         Tensor wc = weight.isContiguous() ? weight : weight.contiguous();
         MemorySegment src = wc.segment();
         DType type = wc.dtype();
         long base = wc.offset();
-        MemorySegment u = Arena.ofAuto().allocate((long) POSITIONS * o * c * Float.BYTES, 64);
+        Tensor perCall = memory == null ? Tensor.empty(DType.F32, POSITIONS, o, c) : null;
+        MemorySegment u = memory != null ? memory : perCall.segment();
         Parallel.forEach(o, oc -> {
             double[] g = new double[9], gg = new double[ALPHA * 3];
             for (int ch = 0; ch < c; ch++) {
@@ -186,7 +189,7 @@ final class Winograd {
             }
         });
         if (wc != weight) wc.close();
-        return new Transformed(u, o, c);
+        return new Transformed(u, o, c, perCall);
     }
 
     // ---------------------------------------------------------------- GEMMs
