@@ -43,7 +43,7 @@ import static dev.zoetrope.core.Ops.concat;
                 + " images or a video; the answer is streamed to stdout.",
                 "Without a question: an interactive conversation on stdin, one question per line. Commands:",
                 "  /image PATH   add an image to the next question",
-                "  /reset        start a new conversation (the --image/--video input is attached again)",
+                "  /reset        start over (the --image/--video input joins the next question again)",
                 "  /exit         leave (or Ctrl-D)"},
         footer = {"", "Examples:",
                 "  zoe chat --model OpenGVLab/InternVL2-1B --image cat.png \"What is in the picture?\"",
@@ -75,10 +75,16 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--frames", paramLabel = "N", description = "Frames sampled from --video (default: ${DEFAULT-VALUE}).")
     int frames = 8;
 
-    @Option(names = {"--max-tiles", "--max-num"}, paramLabel = "N",
+    @Option(names = "--max-tiles", paramLabel = "N",
             description = "Most 448×448 tiles per image, plus a thumbnail (default: the checkpoint's max_dynamic_patch, 12"
                     + " for InternVL2).")
     Integer maxTiles;
+
+    /** The model card's name for --max-tiles (load_image's max_num), kept for older command lines. */
+    @Option(names = "--max-num", paramLabel = "N", hidden = true)
+    void maxNum(int n) {
+        maxTiles = n;
+    }
 
     @Option(names = "--max-new-tokens", paramLabel = "N", description = "Longest answer in tokens (default: ${DEFAULT-VALUE}).")
     int maxNewTokens = 1024;

@@ -216,7 +216,7 @@ class ChatCommandTest {
         assertOneLineError(zoe(null, null, "--model", MODEL.toString(), "--image", image[0], "--max-new-tokens", "2",
                 "Image-1: <image>\nImage-2: <image>\nCompare them."), "the prompt has 2 <image> placeholders but only 1 image was given");
         assertOneLineError(zoe(null, null, "--model", MODEL.toString(), "--max-new-tokens", "2", "<image>\nWhat is this?"),
-                "the prompt has 1 <image> placeholders but no image was given");
+                "the prompt has 1 <image> placeholder but no image was given");
     }
 
     @Test
