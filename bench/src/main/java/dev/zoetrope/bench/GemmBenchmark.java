@@ -23,8 +23,8 @@ import java.util.Optional;
 /**
  * {@code zoe bench gemm}: Zoetrope's SGEMM against OpenBLAS on the same operands, runs interleaved so both
  * see the same machine load, for each thread count; then conv2d, attention and group norm figures next to
- * that thread count's GEMM peak. The last line is {@code gemm_ratio_vs_openblas=<smallest ratio>} (NaN when
- * OpenBLAS is not installed).
+ * that thread count's GEMM peak, and the weight stream of a one-token BF16 linear (LLM decode). The last
+ * line is {@code gemm_ratio_vs_openblas=<smallest ratio>} (NaN when OpenBLAS is not installed).
  */
 public final class GemmBenchmark {
     private GemmBenchmark() {
@@ -145,6 +145,18 @@ public final class GemmBenchmark {
             double bytes = 2.0 * g.numel() * Float.BYTES;
             out.printf("  %-48s %22s%n", "group norm 32 groups, [2, 320, 64, 64]",
                     String.format("%.1f (%.1f) GB/s", bytes / norm.best() / 1e9, bytes / norm.median() / 1e9));
+
+            // An LLM decode step's linear: one token through a BF16 weight [4864, 896] (Qwen2-0.5B MLP). Eight
+            // copies are cycled so the weight streams from memory as in decoding, reported as weight bytes read.
+            Tensor token = random(12, 1, 896);
+            Tensor[] weights = new Tensor[8];
+            for (int i = 0; i < weights.length; i++) weights[i] = random(13 + i, 4864, 896).to(DType.BF16);
+            int[] next = {0};
+            Timing decode = time(() -> run(() -> Ops.linear(token, weights[next[0]++ % weights.length])),
+                    Math.max(options.repeats(), 4 * weights.length), options.budgetSeconds());
+            double weightBytes = 4864.0 * 896 * 2;
+            out.printf("  %-48s %22s%n", "linear 1 token × BF16 weight [4864, 896]",
+                    String.format("%.1f (%.1f) GB/s", weightBytes / decode.best() / 1e9, weightBytes / decode.median() / 1e9));
         }
     }
 
@@ -164,7 +176,10 @@ public final class GemmBenchmark {
      * thread's CPU time a, CPU time b}.
      */
     static Timing[] timeInterleaved(Runnable a, Runnable b, int repeats) {
-        for (int i = 0; i < 3; i++) {
+        // Warm up for at least 3 runs and 2 s: the JIT compiles in background threads that would otherwise
+        // compete with the first timed runs for the cores.
+        long warmUntil = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
             a.run();
             if (b != null) b.run();
         }

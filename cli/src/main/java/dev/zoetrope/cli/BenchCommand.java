@@ -9,8 +9,8 @@ import picocli.CommandLine.Option;
 import java.util.concurrent.Callable;
 
 /** {@code zoe bench ...}: performance figures printed by a command, never by tests. */
-@Command(name = "bench", description = "Benchmarks that print figures.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Llm.class, CommandLine.HelpCommand.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Unet.class, BenchCommand.Llm.class, CommandLine.HelpCommand.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -20,15 +20,16 @@ final class BenchCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "gemm", description = {
-            "SGEMM against OpenBLAS (through FFM) for 1024³ and 4096×320×2880 with each thread count, then conv2d,",
-            "attention and group norm next to the GEMM peak. Last line: gemm_ratio_vs_openblas=<smallest ratio>."})
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = {
+            "SGEMM against OpenBLAS (called through FFM) for 1024³ and 4096×320×2880 with each thread count;",
+            "then conv2d, attention and group norm next to that run's GEMM peak, and a one-token BF16 linear.",
+            "Last line: gemm_ratio_vs_openblas=<smallest ratio>."})
     static final class Gemm implements Callable<Integer> {
-        @Option(names = "--threads", split = ",", paramLabel = "N[,N...]", description = "Thread counts to measure (default: 1,2).")
+        @Option(names = "--threads", split = ",", paramLabel = "N", description = "Comma-separated thread counts to measure (default: 1,2).")
         int[] threads = {1, 2};
 
-        @Option(names = "--repeats", paramLabel = "N", description = "Timed runs per figure after warm-up (default: 10).")
-        int repeats = 10;
+        @Option(names = "--repeats", paramLabel = "N", description = "Timed runs per figure after warm-up (default: 20).")
+        int repeats = 20;
 
         @Option(names = "--openblas", paramLabel = "PATH", description = "libopenblas to compare with (default: search the usual names).")
         String openblas;
@@ -39,6 +40,33 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() {
             GemmBenchmark.run(new GemmBenchmark.Options(threads, repeats, openblas, budget), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "unet", mixinStandardHelpOptions = true, description = {
+            "One CFG step of the Stable Diffusion 1.5 UNet (real config, random weights in memory) at 64×64 latents,",
+            "batch 2, and the SD 1.5 VAE decode at 512×512: seconds, achieved GFLOP/s next to the GEMM peak of the same",
+            "run, peak memory. Needs about 4 GiB for F32 weights. Last line: unet_fraction_of_gemm_peak=<x>."})
+    static final class Unet implements Callable<Integer> {
+        @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: all cores).")
+        int threads;
+
+        @Option(names = "--repeats", paramLabel = "N", description = "Timed runs after one warm-up (default: 2).")
+        int repeats = 2;
+
+        @Option(names = "--dtype", paramLabel = "TYPE", description = "Weight storage: f32 (default, as diffusers on CPU), f16 or bf16.")
+        String dtype = "f32";
+
+        @Override
+        public Integer call() {
+            dev.zoetrope.core.DType type = switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
+                case "f32", "float32" -> dev.zoetrope.core.DType.F32;
+                case "f16", "float16" -> dev.zoetrope.core.DType.F16;
+                case "bf16", "bfloat16" -> dev.zoetrope.core.DType.BF16;
+                default -> throw new UserError("--dtype must be f32, f16 or bf16, got " + dtype);
+            };
+            dev.zoetrope.bench.UnetBenchmark.run(new dev.zoetrope.bench.UnetBenchmark.Options(threads, repeats, type), System.out);
             return 0;
         }
     }

@@ -10,6 +10,9 @@ import picocli.CommandLine.Command;
         description = "Zoetrope: open generative vision models on the JVM.",
         subcommands = {
                 InspectCommand.class,
+                Txt2ImgCommand.class,
+                Img2ImgCommand.class,
+                InpaintCommand.class,
                 ChatCommand.class,
                 PullCommand.class,
                 BenchCommand.class,
@@ -48,7 +51,8 @@ public final class Zoe implements Runnable {
         @Override
         public int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
             if (e instanceof UserError || e instanceof dev.zoetrope.core.CheckpointException
-                    || e instanceof java.io.IOException || e instanceof IllegalArgumentException) {
+                    || e instanceof dev.zoetrope.media.MediaException || e instanceof java.io.IOException
+                    || e instanceof IllegalArgumentException || e instanceof java.util.concurrent.CancellationException) {
                 cl.getErr().println("zoe " + cl.getCommandName() + ": " + e.getMessage());
                 return 1;
             }

@@ -8,15 +8,17 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc) by a packed B panel
- * (kc × nr) into an mr × nr tile of accumulators and writes or adds it straight into C (going through memory
- * for the epilogue measured ~8% slower); edge tiles and first blocks with a bias land in a scratch tile that
- * {@link #store} then adds into C. The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so the accumulators,
- * the two B vectors and mr broadcasts must all fit the register file, or an accumulator is spilled and
- * reloaded every step: on AVX2's 16 registers 6 × 2 and 5 × 2 spill and ran at half the speed of 4 × 2, which
- * reaches the FMA peak with its panels in L1 (3 × 3 fits too but measured slower; unrolling the k loop
- * spills as well). Every lane of a tile is computed independently in ascending p, so a C element's value
- * does not depend on which tile or thread computed it.
+ * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc, row r at r·{@link #PITCH})
+ * by a packed B panel (kc × nr) into an mr × nr tile of accumulators and writes or adds it, biases included,
+ * straight into C (a round trip through a scratch tile measured ~8% slower); edge tiles do take the scratch
+ * tile, which {@link #store} adds into C with the same additions in the same order.
+ *
+ * <p>The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so
+ * the accumulators, the two B vectors and mr broadcasts must all fit the register file, or an accumulator is
+ * spilled and reloaded every step: on AVX2's 16 registers 6 × 2 and 5 × 2 spill and ran at half the speed of
+ * 4 × 2, which reaches ~90% of the FMA peak with its panels in L1 (3 × 3 fits too but measured slower;
+ * unrolling the k loop spills as well). Every lane of a tile is computed independently in ascending p, so a
+ * C element's value does not depend on which tile or thread computed it.
  */
 final class MicroKernels {
     private MicroKernels() {
@@ -36,14 +38,14 @@ final class MicroKernels {
         final boolean vector;
         /** Rows of B per packed block: a kc × nr panel of about 24 KiB stays in L1 beside the A stream. */
         final int kc;
-        /** Rows of A per task block: mc × kc floats (about 384 KiB) stay in L2. */
+        /** Most rows of A per task block (mc × kc floats, 384 KiB); {@link Gemm} may choose fewer. */
         final int mc;
 
         Tile(int mr, int vectors) {
             this.mr = mr;
             this.vector = vectors > 0;
             this.nr = vector ? vectors * Kernels.FLOATS : 8;
-            this.kc = vector ? Math.clamp(6144 / nr / 16 * 16, 128, 512) : 256;
+            this.kc = vector ? Math.clamp(6144 / nr / 16 * 16, 128, PITCH) : 256;
             this.mc = Math.max(mr, 98304 / kc / mr * mr);
         }
 
@@ -64,19 +66,19 @@ final class MicroKernels {
             return wideRegisterFile ? V9X2 : V4X2;
         }
 
-        /** A vector tile straight into C: C = acc, or C + acc when {@code add}. */
+        /** A full vector tile straight into C: C = acc + biases, or C + (acc + biases) when {@code add}. */
         void multiplyInto(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
-                          boolean add) {
+                          boolean add, float[] colBias, int j0, float[] rowBias, int i0) {
             switch (this) {
-                case V4X2 -> vector4x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add);
-                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add);
+                case V4X2 -> vector4x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add, colBias, j0, rowBias, i0);
+                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add, colBias, j0, rowBias, i0);
                 case SCALAR -> throw new IllegalStateException("the scalar tile goes through store()");
             }
         }
 
         /** Any tile into the scratch {@code tile} (mr × nr floats; {@code tileSegment} is a view of it). */
         void multiply(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile, MemorySegment tileSegment) {
-            if (vector) multiplyInto(a, aOff, b, bOff, kc, tileSegment, 0, nr, false);
+            if (vector) multiplyInto(a, aOff, b, bOff, kc, tileSegment, 0, nr, false, null, 0, null, 0);
             else scalar(a, aOff, b, bOff, kc, mr, nr, tile);
         }
     }
@@ -84,32 +86,21 @@ final class MicroKernels {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     /**
-     * Adds a computed tile into C[rows × cols] at element index {@code cIdx} with leading dimension ldc. The
-     * first K block writes {@code acc + colBias[j] + rowBias[i] (+ C if accumulate)}; later blocks write
-     * {@code C + acc}. Full tiles take vectors, edges take scalars — the same IEEE additions either way.
+     * Distance between the rows of a packed A micro-panel, ≥ every tile's kc. A constant, so the kernels
+     * address row r as {@code a[ai + r·PITCH]} with one index register and a fixed displacement: with a
+     * register per row, C2 ran out of general registers under -XX:+UseParallelGC and carried a spill through
+     * every iteration (a third slower).
+     */
+    static final int PITCH = 512;
+
+    /**
+     * Adds a computed scratch tile into C[rows × cols] at element index {@code cIdx} with leading dimension ldc.
+     * The first K block writes {@code acc + colBias[j] + rowBias[i] (+ C if accumulate)}; later blocks write
+     * {@code C + acc} — the additions the vector kernels' epilogue makes.
      */
     static void store(Tile t, float[] tile, int rows, int cols, MemorySegment c, long cIdx, long ldc, boolean first,
                       boolean accumulate, float[] rowBias, int i0, float[] colBias, int j0) {
         int nr = t.nr;
-        if (t.vector && rows == t.mr && cols == nr) {
-            VectorSpecies<Float> f = Kernels.F;
-            int l = f.length();
-            for (int r = 0; r < rows; r++) {
-                for (int v = 0; v < nr; v += l) {
-                    FloatVector acc = FloatVector.fromArray(f, tile, r * nr + v);
-                    long at = (cIdx + r * ldc + v) * Float.BYTES;
-                    if (first) {
-                        if (colBias != null) acc = acc.add(FloatVector.fromArray(f, colBias, j0 + v));
-                        if (rowBias != null) acc = acc.add(rowBias[i0 + r]);
-                        if (accumulate) acc = acc.add(FloatVector.fromMemorySegment(f, c, at, ORDER));
-                    } else {
-                        acc = FloatVector.fromMemorySegment(f, c, at, ORDER).add(acc);
-                    }
-                    acc.intoMemorySegment(c, at, ORDER);
-                }
-            }
-            return;
-        }
         for (int r = 0; r < rows; r++) {
             long row = cIdx + r * ldc;
             for (int q = 0; q < cols; q++) {
@@ -133,7 +124,7 @@ final class MicroKernels {
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * nr;
             for (int r = 0; r < mr; r++) {
-                float av = a[aOff + r * kc + p];
+                float av = a[aOff + r * PITCH + p];
                 int ti = r * nr;
                 for (int q = 0; q < nr; q++) tile[ti + q] += av * b[bi + q];
             }
@@ -141,25 +132,38 @@ final class MicroKernels {
     }
 
     /**
-     * 4 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j] (fused, p ascending), then
-     * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
+     * 4 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·PITCH + p]·b[bOff + p·nr + j] (fused, p ascending), then
+     * acc + colBias[j0 + j] + rowBias[i0 + r] (biases optional) is written to the tile at element cIdx of c
+     * (leading dimension ldc), or added to it when {@code add}: the order {@link #store} uses.
      */
     static void vector4x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
-                           boolean add) {
+                          boolean add, float[] colBias, int j0, float[] rowBias, int i0) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
-        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc;
         FloatVector zero = FloatVector.zero(f);
         FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
         FloatVector c3a = zero, c3b = zero;
         FloatVector av;
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * nr;
+            int ai = aOff + p, bi = bOff + p * nr;
             FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
+            av = FloatVector.broadcast(f, a[ai + PITCH]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
+            av = FloatVector.broadcast(f, a[ai + 2 * PITCH]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
+            av = FloatVector.broadcast(f, a[ai + 3 * PITCH]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+        }
+        if (colBias != null) {
+            FloatVector biasa = FloatVector.fromArray(f, colBias, j0), biasb = FloatVector.fromArray(f, colBias, j0 + l);
+            c0a = c0a.add(biasa); c0b = c0b.add(biasb);
+            c1a = c1a.add(biasa); c1b = c1b.add(biasb);
+            c2a = c2a.add(biasa); c2b = c2b.add(biasb);
+            c3a = c3a.add(biasa); c3b = c3b.add(biasb);
+        }
+        if (rowBias != null) {
+            av = FloatVector.broadcast(f, rowBias[i0]); c0a = c0a.add(av); c0b = c0b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 1]); c1a = c1a.add(av); c1b = c1b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 2]); c2a = c2a.add(av); c2b = c2b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 3]); c3a = c3a.add(av); c3b = c3b.add(av);
         }
         long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
         if (add) {
@@ -175,32 +179,54 @@ final class MicroKernels {
     }
 
     /**
-     * 9 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·kc + p]·b[bOff + p·nr + j] (fused, p ascending), then
-     * C[r, j] = acc (or C + acc when {@code add}) for the tile at element cIdx of c, leading dimension ldc.
+     * 9 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·PITCH + p]·b[bOff + p·nr + j] (fused, p ascending), then
+     * acc + colBias[j0 + j] + rowBias[i0 + r] (biases optional) is written to the tile at element cIdx of c
+     * (leading dimension ldc), or added to it when {@code add}: the order {@link #store} uses.
      */
     static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
-                           boolean add) {
+                          boolean add, float[] colBias, int j0, float[] rowBias, int i0) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
-        int a0 = aOff, a1 = aOff + kc, a2 = aOff + 2 * kc, a3 = aOff + 3 * kc, a4 = aOff + 4 * kc;
-        int a5 = aOff + 5 * kc, a6 = aOff + 6 * kc, a7 = aOff + 7 * kc, a8 = aOff + 8 * kc;
         FloatVector zero = FloatVector.zero(f);
         FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero;
         FloatVector c3a = zero, c3b = zero, c4a = zero, c4b = zero, c5a = zero, c5b = zero;
         FloatVector c6a = zero, c6b = zero, c7a = zero, c7b = zero, c8a = zero, c8b = zero;
         FloatVector av;
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * nr;
+            int ai = aOff + p, bi = bOff + p * nr;
             FloatVector left = FloatVector.fromArray(f, b, bi), right = FloatVector.fromArray(f, b, bi + l);
-            av = FloatVector.broadcast(f, a[a0 + p]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
-            av = FloatVector.broadcast(f, a[a1 + p]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
-            av = FloatVector.broadcast(f, a[a2 + p]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
-            av = FloatVector.broadcast(f, a[a3 + p]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
-            av = FloatVector.broadcast(f, a[a4 + p]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
-            av = FloatVector.broadcast(f, a[a5 + p]); c5a = av.fma(left, c5a); c5b = av.fma(right, c5b);
-            av = FloatVector.broadcast(f, a[a6 + p]); c6a = av.fma(left, c6a); c6b = av.fma(right, c6b);
-            av = FloatVector.broadcast(f, a[a7 + p]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
-            av = FloatVector.broadcast(f, a[a8 + p]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
+            av = FloatVector.broadcast(f, a[ai]); c0a = av.fma(left, c0a); c0b = av.fma(right, c0b);
+            av = FloatVector.broadcast(f, a[ai + PITCH]); c1a = av.fma(left, c1a); c1b = av.fma(right, c1b);
+            av = FloatVector.broadcast(f, a[ai + 2 * PITCH]); c2a = av.fma(left, c2a); c2b = av.fma(right, c2b);
+            av = FloatVector.broadcast(f, a[ai + 3 * PITCH]); c3a = av.fma(left, c3a); c3b = av.fma(right, c3b);
+            av = FloatVector.broadcast(f, a[ai + 4 * PITCH]); c4a = av.fma(left, c4a); c4b = av.fma(right, c4b);
+            av = FloatVector.broadcast(f, a[ai + 5 * PITCH]); c5a = av.fma(left, c5a); c5b = av.fma(right, c5b);
+            av = FloatVector.broadcast(f, a[ai + 6 * PITCH]); c6a = av.fma(left, c6a); c6b = av.fma(right, c6b);
+            av = FloatVector.broadcast(f, a[ai + 7 * PITCH]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
+            av = FloatVector.broadcast(f, a[ai + 8 * PITCH]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
+        }
+        if (colBias != null) {
+            FloatVector biasa = FloatVector.fromArray(f, colBias, j0), biasb = FloatVector.fromArray(f, colBias, j0 + l);
+            c0a = c0a.add(biasa); c0b = c0b.add(biasb);
+            c1a = c1a.add(biasa); c1b = c1b.add(biasb);
+            c2a = c2a.add(biasa); c2b = c2b.add(biasb);
+            c3a = c3a.add(biasa); c3b = c3b.add(biasb);
+            c4a = c4a.add(biasa); c4b = c4b.add(biasb);
+            c5a = c5a.add(biasa); c5b = c5b.add(biasb);
+            c6a = c6a.add(biasa); c6b = c6b.add(biasb);
+            c7a = c7a.add(biasa); c7b = c7b.add(biasb);
+            c8a = c8a.add(biasa); c8b = c8b.add(biasb);
+        }
+        if (rowBias != null) {
+            av = FloatVector.broadcast(f, rowBias[i0]); c0a = c0a.add(av); c0b = c0b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 1]); c1a = c1a.add(av); c1b = c1b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 2]); c2a = c2a.add(av); c2b = c2b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 3]); c3a = c3a.add(av); c3b = c3b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 4]); c4a = c4a.add(av); c4b = c4b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 5]); c5a = c5a.add(av); c5b = c5b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 6]); c6a = c6a.add(av); c6b = c6b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 7]); c7a = c7a.add(av); c7b = c7b.add(av);
+            av = FloatVector.broadcast(f, rowBias[i0 + 8]); c8a = c8a.add(av); c8b = c8b.add(av);
         }
         long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
         if (add) {

@@ -8,8 +8,8 @@ import java.nio.ByteOrder;
 
 /**
  * Writers of GEMM operands into the packed layouts the micro-kernels read. A packed A micro-panel holds
- * {@code mr} rows × kc, row by row: element (r, p) at {@code r·kc + p} (the kernel broadcasts single values,
- * so A needs no transposition and a row-major A packs by plain copies). A packed B panel holds kc × {@code nr}
+ * {@code mr} rows × kc, row by row: element (r, p) at {@code r·pitch + p} (the kernel broadcasts single
+ * values, so A needs no transposition and a row-major A packs by plain copies). A packed B panel holds kc × {@code nr}
  * columns: element (p, j) at {@code p·nr + j}, one vector-friendly row of the panel per step of p. Rows or columns past the matrix edge are written as zeros, so the
  * micro-kernel always runs a full tile. Anything that can produce such panels (a strided matrix of any float
  * dtype, an implicit im2col) can feed {@link Gemm}.
@@ -21,7 +21,7 @@ final class Panels {
     /** Source of the left operand A[m×k]. */
     interface A {
         /** Packs rows [i0, i0+rows) × columns [p0, p0+kc) into dst at off as an mr-row micro-panel. */
-        void packRows(int i0, int rows, int p0, int kc, int mr, float[] dst, int off);
+        void packRows(int i0, int rows, int p0, int kc, int mr, int pitch, float[] dst, int off);
     }
 
     /** Source of the right operand B[k×n]. */
@@ -49,14 +49,14 @@ final class Panels {
         }
 
         @Override
-        public void packRows(int i0, int rows, int p0, int kc, int mr, float[] dst, int off) {
+        public void packRows(int i0, int rows, int p0, int kc, int mr, int pitch, float[] dst, int off) {
             long base = offset + i0 * rowStride + (long) p0 * colStride;
             for (int r = 0; r < rows; r++) {
                 long start = base + r * rowStride;
-                if (colStride == 1) copyRun(segment, type, start, kc, dst, off + r * kc);
-                else copyStrided(segment, type, start, colStride, kc, dst, off + r * kc, 1);
+                if (colStride == 1) copyRun(segment, type, start, kc, dst, off + r * pitch);
+                else copyStrided(segment, type, start, colStride, kc, dst, off + r * pitch, 1);
             }
-            java.util.Arrays.fill(dst, off + rows * kc, off + mr * kc, 0f);
+            for (int r = rows; r < mr; r++) java.util.Arrays.fill(dst, off + r * pitch, off + r * pitch + kc, 0f);
         }
 
         @Override
