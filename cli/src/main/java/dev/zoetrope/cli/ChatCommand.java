@@ -239,7 +239,10 @@ final class ChatCommand implements Callable<Integer> {
     }
 
     private void answer(ChatSession session, String question, InternVLChat.Images newImages, GenerationConfig generation) {
-        session.ask(question, newImages, generation, text -> out.print(text));
+        session.ask(question, newImages, generation, text -> {
+            out.print(text);
+            out.flush();   // stream each piece as it is decoded
+        });
         out.println();
     }
 
