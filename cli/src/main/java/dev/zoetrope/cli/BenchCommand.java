@@ -1,6 +1,7 @@
 package dev.zoetrope.cli;
 
 import dev.zoetrope.bench.GemmBenchmark;
+import dev.zoetrope.bench.LlmBenchmark;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -9,7 +10,7 @@ import java.util.concurrent.Callable;
 
 /** {@code zoe bench ...}: performance figures printed by a command, never by tests. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Unet.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Unet.class, BenchCommand.Llm.class, CommandLine.HelpCommand.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -66,6 +67,31 @@ final class BenchCommand implements Runnable {
                 default -> throw new UserError("--dtype must be f32, f16 or bf16, got " + dtype);
             };
             dev.zoetrope.bench.UnetBenchmark.run(new dev.zoetrope.bench.UnetBenchmark.Options(threads, repeats, type), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "llm", mixinStandardHelpOptions = true, description = "InternVL2-1B-shaped generation with random BF16"
+            + " weights built in memory (Qwen2-0.5B + InternViT-300M), one stream: prefill and decode tokens/s, decode"
+            + " (one linear per projection and grouped, runs interleaved) next to its memory-bandwidth bound (weight bytes"
+            + " per token over a vectorised 1 GiB read), and the vision encoder on one 448×448 tile."
+            + " Last line: decode_fraction_of_bound=<x>.")
+    static final class Llm implements Callable<Integer> {
+        @Option(names = "--prompt-tokens", paramLabel = "N", description = "Prefill length (default: ${DEFAULT-VALUE}).")
+        int promptTokens = LlmBenchmark.Options.defaults().promptTokens();
+
+        @Option(names = "--decode-tokens", paramLabel = "N", description = "Tokens generated per decode run (default: ${DEFAULT-VALUE}).")
+        int decodeTokens = LlmBenchmark.Options.defaults().decodeTokens();
+
+        @Option(names = "--repeats", paramLabel = "N", description = "Timed runs per figure after warm-up (default: ${DEFAULT-VALUE}).")
+        int repeats = LlmBenchmark.Options.defaults().repeats();
+
+        @Option(names = "--vision-runs", paramLabel = "N", description = "Timed vision-encoder runs, 0 to skip (default: ${DEFAULT-VALUE}).")
+        int visionRuns = LlmBenchmark.Options.defaults().visionRuns();
+
+        @Override
+        public Integer call() {
+            LlmBenchmark.run(new LlmBenchmark.Options(promptTokens, decodeTokens, repeats, visionRuns), System.out);
             return 0;
         }
     }

@@ -36,6 +36,18 @@ public interface Backend {
     /** {@code x[..., in] · weight[out, in]ᵀ + bias[out]} → {@code [..., out]}; bias may be null. */
     Tensor linear(Tensor x, Tensor weight, Tensor bias);
 
+    /**
+     * Several linears of one input side by side: {@code x[..., in]} and weights[i] {@code [out_i, in]} (biases
+     * null, or one per weight, each null or {@code [out_i]}) → {@code [..., Σ out_i]}, weight i's outputs in
+     * columns {@code [Σ_{j<i} out_j, Σ_{j≤i} out_j)}. Equal to concatenating the separate linears (up to float
+     * rounding); a backend may compute the group in one pass (q/k/v or gate/up projections of a decode step).
+     */
+    default Tensor linearGroup(Tensor x, List<Tensor> weights, List<Tensor> biases) {
+        List<Tensor> parts = new java.util.ArrayList<>(weights.size());
+        for (int i = 0; i < weights.size(); i++) parts.add(linear(x, weights.get(i), biases == null ? null : biases.get(i)));
+        return concat(x.rank() - 1, parts);
+    }
+
     /** Batched {@code a[..., m, k] · b[..., k, n]} with broadcast batch dims; transposed operands are views. */
     Tensor matmul(Tensor a, Tensor b);
 

@@ -60,6 +60,10 @@ public final class Ops {
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) { return backend.linear(x, weight, bias); }
     public static Tensor linear(Tensor x, Tensor weight) { return backend.linear(x, weight, null); }
     public static Tensor matmul(Tensor a, Tensor b) { return backend.matmul(a, b); }
+    /** Linears of one input side by side, [..., Σ out_i] (see {@link Backend#linearGroup}); biases may be null. */
+    public static Tensor linearGroup(Tensor x, List<Tensor> weights, List<Tensor> biases) {
+        return backend.linearGroup(x, weights, biases);
+    }
 
     // ---- convolution and resampling
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {

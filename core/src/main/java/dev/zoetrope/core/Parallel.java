@@ -1,11 +1,11 @@
 package dev.zoetrope.core;
 
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
@@ -58,42 +58,61 @@ public final class Parallel {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
+        // The caller works too and waits only for tasks a helper has actually taken: a helper that starts after
+        // every task was claimed (it was slow to wake, e.g. on a busy machine) finds nothing to do and delays no
+        // one. This matters for the ~100 small parallel regions of an LLM decode step.
         AtomicInteger next = new AtomicInteger();
+        AtomicInteger unfinished = new AtomicInteger(n);
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        int helpers = Math.min(t, n) - 1;
-        CountDownLatch done = new CountDownLatch(helpers);
+        Thread caller = Thread.currentThread();
         Runnable worker = () -> {
+            boolean nested = IN_TASK.get();
             IN_TASK.set(Boolean.TRUE);
             try {
                 int i;
-                while (failure.get() == null && (i = next.getAndIncrement()) < n) body.accept(i);
-            } catch (Throwable e) {
-                failure.compareAndSet(null, e);
+                while ((i = next.getAndIncrement()) < n) {
+                    try {
+                        if (failure.get() == null) body.accept(i);
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    } finally {
+                        if (unfinished.decrementAndGet() == 0) LockSupport.unpark(caller);
+                    }
+                }
             } finally {
-                IN_TASK.set(Boolean.FALSE);
+                IN_TASK.set(nested);
             }
         };
         ExecutorService p = pool();
-        for (int h = 0; h < helpers; h++) {
-            p.execute(() -> {
-                try {
-                    worker.run();
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
+        for (int h = Math.min(t, n) - 1; h > 0; h--) p.execute(worker);
         worker.run();
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for worker threads", e);
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (unfinished.get() != 0) {
+            if (System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(unfinished);
+                if (Thread.interrupted()) {
+                    // keep waiting: tasks in flight may still use the caller's memory; restore the flag after
+                    waitUninterruptibly(unfinished);
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
         Throwable f = failure.get();
         if (f instanceof RuntimeException re) throw re;
         if (f instanceof Error err) throw err;
         if (f != null) throw new IllegalStateException(f);
+    }
+
+    /** How long the caller spins for the last tasks before parking (a helper's task usually ends within it). */
+    private static final long SPIN_NANOS = 20_000;
+
+    private static void waitUninterruptibly(AtomicInteger unfinished) {
+        while (unfinished.get() != 0) {
+            LockSupport.park(unfinished);
+            Thread.interrupted();
+        }
     }
 
     /**

@@ -46,6 +46,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor linearGroup(Tensor x, List<Tensor> weights, List<Tensor> biases) {
+        return LinearGroup.linearGroup(x, weights, biases);
+    }
+
+    @Override
     public Tensor matmul(Tensor a, Tensor b) {
         return MatMul.matmul(a, b);
     }

@@ -2,6 +2,7 @@ package dev.zoetrope.diffusion.noise;
 
 import dev.zoetrope.core.DType;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.core.noise.TorchGenerator;
 
 import java.util.List;
 

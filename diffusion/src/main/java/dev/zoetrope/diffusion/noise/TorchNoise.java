@@ -3,6 +3,7 @@ package dev.zoetrope.diffusion.noise;
 import dev.zoetrope.core.DType;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.core.noise.TorchGenerator;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;

@@ -56,19 +56,37 @@ public record ChatPrompts(ConversationTemplate template, int numImageToken) {
         boolean hasImages = numPatchesList != null && !numPatchesList.isEmpty();
         String q = effectiveQuestion(question, history, hasImages);
         String prompt = template.chatPrompt(history == null ? List.of() : history, q);
-        return expandImages(prompt, hasImages ? numPatchesList : List.of());
+        return requireAllExpanded(expandImages(prompt, hasImages ? numPatchesList : List.of()), hasImages ? numPatchesList.size() : 0);
+    }
+
+    /**
+     * The reference leaves a placeholder without an image as the literal text "&lt;image&gt;", which only ever
+     * comes from a mistake (a question written for more images than were given); this says so instead.
+     */
+    private static String requireAllExpanded(String query, int images) {
+        int extra = 0;
+        for (int at = query.indexOf(IMAGE_PLACEHOLDER); at >= 0; at = query.indexOf(IMAGE_PLACEHOLDER, at + 1)) extra++;
+        if (extra > 0) {
+            int placeholders = images + extra;
+            throw new IllegalArgumentException("the prompt has " + placeholders + " " + IMAGE_PLACEHOLDER
+                    + (placeholders == 1 ? " placeholder" : " placeholders") + " but "
+                    + (images == 0 ? "no image was" : images == 1 ? "only 1 image was" : "only " + images + " images were")
+                    + " given: give one image per placeholder, or remove the extra " + IMAGE_PLACEHOLDER);
+        }
+        return query;
     }
 
     /** batch_chat's query for one row: a first question with one image of {@code tiles} tiles (null = no image). */
     public String batchQuery(String question, Integer tiles) {
         String q = effectiveQuestion(question, null, tiles != null);
         String prompt = template.chatPrompt(List.of(), q);
-        return tiles == null ? prompt : expandImages(prompt, List.of(tiles));
+        return requireAllExpanded(tiles == null ? prompt : expandImages(prompt, List.of(tiles)), tiles == null ? 0 : 1);
     }
 
     /**
      * Replaces placeholders left to right, one per entry. Where the reference's {@code str.replace(..., 1)}
-     * would silently skip a missing placeholder (and fail later on a feature count), this says so.
+     * would silently skip a missing placeholder (and fail later on a feature count), this says so; placeholders
+     * left over stay as text, as in the reference ({@link #chatQuery} refuses them).
      */
     public String expandImages(String prompt, List<Integer> numPatchesList) {
         StringBuilder out = new StringBuilder();

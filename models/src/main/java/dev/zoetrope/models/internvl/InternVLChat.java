@@ -124,6 +124,22 @@ public final class InternVLChat implements AutoCloseable {
                         Generator.FinishReason finishReason) {
     }
 
+    /**
+     * The generation settings for a prompt of {@code promptTokens} tokens: refused when the prompt alone fills
+     * the language model's context window ({@code max_position_embeddings}); max_new_tokens is cut to the room
+     * left (the answer then ends with finish reason LENGTH).
+     */
+    public GenerationConfig fitToContext(int promptTokens, GenerationConfig generation) {
+        int window = model.config().llmConfig().maxPositionEmbeddings();
+        if (promptTokens >= window) {
+            throw new IllegalArgumentException("the prompt has " + promptTokens + " tokens but the model's context window"
+                    + " (max_position_embeddings) is " + window + " tokens: shorten the question or the conversation,"
+                    + " or use fewer images or image tiles");
+        }
+        int room = window - promptTokens;
+        return generation.maxNewTokens() > room ? generation.withMaxNewTokens(room) : generation;
+    }
+
     /** The generation settings chat() uses: the caller's, with the template's stop token as the only eos. */
     public GenerationConfig chatGeneration(GenerationConfig generation) {
         return generation.withEosTokenIds(List.of(stopTokenId)).withPadTokenId(
@@ -147,9 +163,10 @@ public final class InternVLChat implements AutoCloseable {
         String asked = ChatPrompts.effectiveQuestion(question, history, hasImages);
         String query = prompts.chatQuery(question, history, hasImages ? images.numPatchesList() : null);
         int[] ids = tokenizer.encode(query);
+        GenerationConfig config = fitToContext(ids.length, chatGeneration(generation));
         ChatTokenizer.TextStream stream = onText == null ? null : tokenizer.textStream(true);
         Generator.Result result = model.generate(new long[][] {toLongs(ids)}, null, hasImages ? images.features() : null,
-                imgContextId, chatGeneration(generation), stream == null ? null : (row, token) -> emit(stream, token, onText),
+                imgContextId, config, stream == null ? null : (row, token) -> emit(stream, token, onText),
                 logitsObserver);
         if (stream != null) {
             String rest = stream.finish();
@@ -229,13 +246,16 @@ public final class InternVLChat implements AutoCloseable {
     public BatchReply batchChat(List<String> questions, Images images, GenerationConfig generation) {
         BatchPrompt prompt = batchPrompt(questions, images == null ? null : images.numPatchesList());
         Generator.Result result = model.generate(prompt.ids(), prompt.realTokens(), images == null ? null : images.features(),
-                imgContextId, chatGeneration(generation), null, null);
+                imgContextId, fitToContext(prompt.ids()[0].length, chatGeneration(generation)), null, null);
         List<String> responses = new ArrayList<>();
         for (int[] out : result.tokens()) responses.add(answer(out));
         return new BatchReply(List.copyOf(responses), prompt, result.tokens());
     }
 
-    /** A multi-round conversation about fixed images that reuses the KV cache between rounds; close it. */
+    /**
+     * A multi-round conversation that reuses the KV cache between rounds, about {@code images} (may be null);
+     * more images can join later ({@link ChatSession#addImages}). Close it.
+     */
     public ChatSession session(Images images) {
         return new ChatSession(this, images);
     }

@@ -51,7 +51,6 @@ public final class InternVLChatModel implements AutoCloseable {
         this.weights = weights;
         checkLayout(weights);
         this.visionModel = new InternVisionModel(config.visionConfig(), weights.prefixed("vision_model."));
-        this.languageModel = new Qwen2ForCausalLM(config.llmConfig(), weights.prefixed("language_model."));
         int r = config.shuffleFactor();
         int in = config.visionConfig().hiddenSize() * r * r, out = config.llmConfig().hiddenSize();
         this.mlp1NormWeight = weights.get("mlp1.0.weight", in);
@@ -60,6 +59,7 @@ public final class InternVLChatModel implements AutoCloseable {
         this.mlp1InBias = weights.get("mlp1.1.bias", out);
         this.mlp1OutWeight = weights.get("mlp1.3.weight", out, out);
         this.mlp1OutBias = weights.get("mlp1.3.bias", out);
+        this.languageModel = new Qwen2ForCausalLM(config.llmConfig(), weights.prefixed("language_model."));   // last: owns memory
     }
 
     /** Loads {@code dir}: config.json plus model.safetensors (or its sharded index, or the only safetensors file). */
@@ -243,9 +243,13 @@ public final class InternVLChatModel implements AutoCloseable {
         }
     }
 
-    /** Releases the mapped checkpoint. */
+    /** Releases the language model's own copies and the mapped checkpoint. */
     @Override
     public void close() {
-        weights.close();
+        try {
+            languageModel.close();
+        } finally {
+            weights.close();
+        }
     }
 }

@@ -2,18 +2,24 @@ package dev.zoetrope.models.llm;
 
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.core.noise.TorchGenerator;
 
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.random.RandomGenerator;
 
 /**
  * Autoregressive decoding with a KV cache, as transformers' {@code generate} does for one beam: prefill the
  * prompt embeddings, then repeatedly pick a token per row ({@link LogitsProcessing}), feed it back, and stop a
  * row at an eos id or after max_new_tokens. Finished rows of a batch are fed the pad id until every row is
  * done. A thread interrupt stops generation after the current token (reason CANCELLED).
+ *
+ * <p>Sampling draws from a {@link TorchGenerator} the way transformers' {@code torch.multinomial(probs, 1)}
+ * draws from torch's default CPU generator: one exponential variate per vocabulary entry and row, every row of
+ * the batch (finished ones too) at every step. With {@code GenerationConfig.seed} the generator starts as after
+ * {@code torch.manual_seed(seed)}; see {@link TorchGenerator#multinomialOne} for which torch builds this
+ * reproduces bit for bit.
  */
 public final class Generator {
     private Generator() {
@@ -63,12 +69,23 @@ public final class Generator {
     public static Result generate(CausalLanguageModel model, KvCache cache, Tensor inputsEmbeds, boolean[][] realTokens,
                                   int[][] penaltyIds, GenerationConfig config, TokenStreamer streamer,
                                   LogitsObserver logitsObserver) {
+        return generate(model, cache, inputsEmbeds, realTokens, penaltyIds, config, streamer, logitsObserver, null);
+    }
+
+    /**
+     * As above, sampling from {@code random} (null: a generator seeded with {@code config.seed()}, or with a
+     * fresh random seed when that is null) — a caller that keeps one generator over several calls continues
+     * its stream, as successive transformers calls after one {@code torch.manual_seed} do.
+     */
+    public static Result generate(CausalLanguageModel model, KvCache cache, Tensor inputsEmbeds, boolean[][] realTokens,
+                                  int[][] penaltyIds, GenerationConfig config, TokenStreamer streamer,
+                                  LogitsObserver logitsObserver, TorchGenerator random) {
         int batch = inputsEmbeds.dim(0), promptLength = inputsEmbeds.dim(1);
         if (cache.batch() != batch) {
             throw new IllegalArgumentException("KV cache has " + cache.batch() + " rows, the prompt " + batch);
         }
         cache.ensureCapacity(cache.length() + promptLength + config.maxNewTokens());
-        RandomGenerator random = config.seed() != null ? new SplittableRandom(config.seed()) : new SplittableRandom();
+        TorchGenerator sampler = !config.doSample() ? null : random != null ? random : samplerFor(config);
         int pad = config.effectivePadTokenId();
 
         List<List<Integer>> generated = new ArrayList<>();
@@ -83,11 +100,12 @@ public final class Generator {
             long[] next = new long[batch];
             for (int r = 0; r < batch; r++) {
                 if (reasons[r] != null) {
+                    if (sampler != null) sampler.skip64(logits[r].length);   // torch samples finished rows too
                     next[r] = pad;
                     continue;
                 }
                 int[] previous = previous(penaltyIds == null ? null : penaltyIds[r], generated.get(r));
-                int token = LogitsProcessing.nextToken(logits[r], previous, config, random);
+                int token = LogitsProcessing.nextToken(logits[r], previous, config, sampler);
                 generated.get(r).add(token);
                 if (streamer != null) streamer.onToken(r, token);
                 if (config.isEos(token)) reasons[r] = FinishReason.STOP;
@@ -111,6 +129,11 @@ public final class Generator {
             why.add(reasons[r] != null ? reasons[r] : FinishReason.LENGTH);
         }
         return new Result(tokens, why);
+    }
+
+    /** The generator a sampling call starts from: {@code torch.manual_seed(seed)}, or a fresh random seed. */
+    public static TorchGenerator samplerFor(GenerationConfig config) {
+        return TorchGenerator.seeded(config.seed() != null ? config.seed() : new SecureRandom().nextLong());
     }
 
     private static int[] previous(int[] prompt, List<Integer> generated) {

@@ -1,19 +1,21 @@
 package dev.zoetrope.models.llm;
 
+import dev.zoetrope.core.noise.TorchGenerator;
+
 import java.util.Arrays;
-import java.util.random.RandomGenerator;
 
 /**
  * The next-token rule on one row of logits, as transformers' logits processors compute it (float32, in their
  * order): repetition penalty, then — only when sampling — temperature, top-k, top-p, then softmax and a draw.
- * Removed tokens get −∞.
+ * Removed tokens get −∞. The draw is {@code torch.multinomial(probs, 1)} as torch's default CPU kernel makes it
+ * ({@link TorchGenerator#multinomialOne}).
  */
 public final class LogitsProcessing {
     private LogitsProcessing() {
     }
 
     /** Picks the next token for one row; {@code previous} are the ids the penalty looks at. */
-    public static int nextToken(float[] logits, int[] previous, GenerationConfig config, RandomGenerator random) {
+    public static int nextToken(float[] logits, int[] previous, GenerationConfig config, TorchGenerator random) {
         float[] scores = logits.clone();
         if (config.repetitionPenalty() != 1.0) repetitionPenalty(scores, previous, (float) config.repetitionPenalty());
         if (!config.doSample()) return argmax(scores);
@@ -74,7 +76,11 @@ public final class LogitsProcessing {
         for (int i = 0; i < n; i++) if (remove[i]) scores[order[i]] = Float.NEGATIVE_INFINITY;
     }
 
-    /** Softmax in float32 with the maximum subtracted first (−∞ entries get probability 0). */
+    /**
+     * Softmax in float32 as torch's CPU kernel arranges it: exp(x − max), their float sum, then every value
+     * times 1/sum (−∞ entries get probability 0). torch's vectorised exp and lane-wise sum (whose order depends
+     * on the CPU's vector width) are not reproduced bit for bit, so probabilities agree to float rounding.
+     */
     public static float[] softmax(float[] scores) {
         float max = Float.NEGATIVE_INFINITY;
         for (float s : scores) max = Math.max(max, s);
@@ -82,12 +88,13 @@ public final class LogitsProcessing {
             throw new IllegalStateException("every token was removed or a logit is NaN: nothing to sample from");
         }
         float[] p = new float[scores.length];
-        double sum = 0;
+        float sum = 0f;
         for (int i = 0; i < p.length; i++) {
             p[i] = (float) Math.exp(scores[i] - max);
             sum += p[i];
         }
-        for (int i = 0; i < p.length; i++) p[i] = (float) (p[i] / sum);
+        float inverse = 1f / sum;
+        for (int i = 0; i < p.length; i++) p[i] *= inverse;
         return p;
     }
 
@@ -100,18 +107,11 @@ public final class LogitsProcessing {
         return best;
     }
 
-    /** One draw from softmax(scores) by inverting the cumulative distribution with a uniform number. */
-    public static int sample(float[] scores, RandomGenerator random) {
-        float[] p = softmax(scores);
-        double u = random.nextDouble();
-        double cumulative = 0;
-        int last = -1;
-        for (int i = 0; i < p.length; i++) {
-            if (p[i] <= 0) continue;
-            cumulative += p[i];
-            last = i;
-            if (u < cumulative) return i;
-        }
-        return last;   // u fell in the rounding gap above the total: the last token with probability
+    /**
+     * One draw from softmax(scores): {@code torch.multinomial(probs, num_samples=1)} on {@code random}, which
+     * uses one 64-bit draw per vocabulary entry whatever the probabilities.
+     */
+    public static int sample(float[] scores, TorchGenerator random) {
+        return random.multinomialOne(softmax(scores));
     }
 }

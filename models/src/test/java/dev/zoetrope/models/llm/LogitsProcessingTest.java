@@ -1,14 +1,15 @@
 package dev.zoetrope.models.llm;
 
+import dev.zoetrope.core.noise.TorchGenerator;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** transformers' logits processors on hand-computed rows. */
 class LogitsProcessingTest {
@@ -78,7 +79,7 @@ class LogitsProcessingTest {
     }
 
     private static int[] draws(float[] logits, GenerationConfig config, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
+        TorchGenerator random = TorchGenerator.seeded(seed);
         int[] out = new int[200];
         for (int i = 0; i < out.length; i++) out[i] = LogitsProcessing.nextToken(logits, new int[0], config, random);
         return out;
@@ -86,11 +87,31 @@ class LogitsProcessingTest {
 
     @Test
     void samplingFrequenciesFollowTheSoftmax() {
-        float[] logits = {0f, (float) Math.log(3)};   // probabilities 1/4, 3/4
-        SplittableRandom random = new SplittableRandom(7);
+        float[] logits = {0f, (float) Math.log(3), -1e9f};   // probabilities 1/4, 3/4, 0
+        TorchGenerator random = TorchGenerator.seeded(7);
         int n = 20000, ones = 0;
-        for (int i = 0; i < n; i++) ones += LogitsProcessing.sample(logits, random);
+        for (int i = 0; i < n; i++) {
+            int t = LogitsProcessing.sample(logits, random);
+            assertTrue(t < 2, "drew a token of probability 0");
+            ones += t;
+        }
         assertEquals(0.75, ones / (double) n, 0.015);
+    }
+
+    /** torch.multinomial(probs, 1) = argmax(probs / q), q one exponential_(1) per category, in category order. */
+    @Test
+    void aDrawIsTorchsGumbelMaxOverOneExponentialPerCategory() {
+        float[] logits = {0.3f, -1f, 2f, 0.5f, 1.9f, -3f, 0f};
+        float[] probs = LogitsProcessing.softmax(logits);
+        for (long seed = 0; seed < 50; seed++) {
+            TorchGenerator g = TorchGenerator.seeded(seed), twin = g.copy();
+            int drawn = LogitsProcessing.sample(logits, g);
+            float[] q = twin.exponentialFloats(probs.length, 1.0);
+            int best = 0;
+            for (int i = 1; i < probs.length; i++) if (probs[i] / q[i] > probs[best] / q[best]) best = i;
+            assertEquals(best, drawn, "seed " + seed);
+            assertEquals(twin.random64(), g.random64(), "a draw consumes one 64-bit output per category");
+        }
     }
 
     @Test
@@ -99,6 +120,6 @@ class LogitsProcessingTest {
         assertThrows(IllegalArgumentException.class, () -> GenerationConfig.greedy(5, List.of()).withSampling(0, 50, 1, null));
         assertThrows(IllegalArgumentException.class, () -> GenerationConfig.greedy(5, List.of()).withSampling(1, 50, 0, null));
         assertThrows(IllegalArgumentException.class, () -> GenerationConfig.greedy(5, List.of()).withRepetitionPenalty(-1));
-        assertThrows(IllegalStateException.class, () -> LogitsProcessing.sample(new float[] {NEG, NEG}, new SplittableRandom()));
+        assertThrows(IllegalStateException.class, () -> LogitsProcessing.sample(new float[] {NEG, NEG}, TorchGenerator.seeded(1)));
     }
 }

@@ -1,4 +1,4 @@
-package dev.zoetrope.diffusion.noise;
+package dev.zoetrope.core.noise;
 
 /**
  * One lane of PyTorch's AVX2 float32 {@code log256_ps} / {@code sincos256_ps}

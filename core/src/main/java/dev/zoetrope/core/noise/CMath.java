@@ -1,4 +1,4 @@
-package dev.zoetrope.diffusion.noise;
+package dev.zoetrope.core.noise;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;

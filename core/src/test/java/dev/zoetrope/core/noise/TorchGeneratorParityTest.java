@@ -1,4 +1,4 @@
-package dev.zoetrope.diffusion.noise;
+package dev.zoetrope.core.noise;
 
 import dev.zoetrope.core.DType;
 import dev.zoetrope.core.Json;

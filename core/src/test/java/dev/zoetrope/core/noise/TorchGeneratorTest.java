@@ -1,26 +1,19 @@
-package dev.zoetrope.diffusion.noise;
+package dev.zoetrope.core.noise;
 
 import dev.zoetrope.core.DType;
-import dev.zoetrope.core.SafeTensors;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
-import dev.zoetrope.core.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigInteger;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Generator behaviour beyond the fixture files, and the diffusers randn_tensor semantics. */
+/** Generator behaviour beyond the fixture files. */
 class TorchGeneratorTest {
 
     @Test
@@ -101,39 +94,36 @@ class TorchGeneratorTest {
         }
     }
 
-    // ------------------------------------------------------------------ randn_tensor
-
+    /**
+     * torch's default CPU exponential_: after {@code torch.manual_seed(42); torch.rand(5)},
+     * {@code torch.empty(5).exponential_(1)} printed [1.6459, 0.4294, 0.0677, 1.3809, 0.7803] with torch 2.6.0
+     * (pytorch/pytorch issue 150538, where torch.rand(5) printed [0.8823, 0.9150, 0.3829, 0.9593, 0.3904]).
+     */
     @Test
-    void oneGeneratorDrawsTheWholeBatchInOneCall() {
-        try (Scope s = Scope.open()) {
-            Tensor batch = NoiseSource.seeded(0).randn(2, 4, 16, 24);
-            assertArrayEquals(TorchGenerator.seeded(0).randnFloats(2 * 4 * 16 * 24), batch.toFloatArray());
-            // So the second image is NOT the single-image noise of the same seed.
-            float[] single = NoiseSource.seeded(0).randn(1, 4, 16, 24).toFloatArray();
-            float[] second = Arrays.copyOfRange(batch.toFloatArray(), single.length, 2 * single.length);
-            assertFalse(Arrays.equals(single, second));
-            // A list of one is the same as one generator.
-            assertArrayEquals(batch.toFloatArray(),
-                    NoiseSource.perSample(List.of(TorchGenerator.seeded(0))).randn(2, 4, 16, 24).toFloatArray());
+    void exponentialMatchesTorchsDefaultCpuKernel() {
+        TorchGenerator g = TorchGenerator.seeded(42);
+        float[] rand = g.randFloats(5);
+        float[] expectedRand = {0.8823f, 0.9150f, 0.3829f, 0.9593f, 0.3904f};
+        float[] exponential = g.exponentialFloats(5, 1.0);
+        float[] expected = {1.6459f, 0.4294f, 0.0677f, 1.3809f, 0.7803f};
+        for (int i = 0; i < 5; i++) {
+            assertEquals(expectedRand[i], rand[i], 5e-5);
+            assertEquals(expected[i], exponential[i], 5e-5);
         }
+        // λ scales the variates: -log1p(-u)/λ from the same 53-bit uniforms
+        TorchGenerator a = TorchGenerator.seeded(3), b = TorchGenerator.seeded(3);
+        float[] one = a.exponentialFloats(20, 1.0), two = b.exponentialFloats(20, 2.0);
+        for (int i = 0; i < 20; i++) assertEquals(one[i] / 2, two[i], Math.ulp(one[i]));
+        assertThrows(IllegalArgumentException.class, () -> a.exponentialFloats(3, 0));
     }
 
     @Test
-    void aListOfGeneratorsSeedsEachBatchEntry() {
-        Path rng = Fixtures.folder("rng");
-        try (Scope s = Scope.open();
-             SafeTensors seed0 = SafeTensors.open(rng.resolve("cases/randn_seed_0.safetensors"));
-             SafeTensors seed1 = SafeTensors.open(rng.resolve("cases/randn_seed_1.safetensors"))) {
-            NoiseSource noise = NoiseSource.perSample(List.of(TorchGenerator.seeded(0), TorchGenerator.seeded(1)));
-            Tensor batch = noise.randn(2, 4, 8, 8);
-            assertArrayEquals(new int[] {2, 4, 8, 8}, batch.shape());
-            assertArrayEquals(seed0.get("float32__1x4x8x8").toFloatArray(), batch.select(0, 0).toFloatArray());
-            assertArrayEquals(seed1.get("float32__1x4x8x8").toFloatArray(), batch.select(0, 1).toFloatArray());
-            // The generators advanced: the next draw continues their streams.
-            Tensor next = noise.randn(2, 17);
-            assertNotEquals(Arrays.toString(next.select(0, 0).toFloatArray()), Arrays.toString(next.select(0, 1).toFloatArray()));
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> noise.randn(3, 4));
-            assertTrue(e.getMessage().contains("length 2") && e.getMessage().contains("batch size of 3"), e.getMessage());
-        }
+    void multinomialRefusesWhatTorchRefusesAndNeverDrawsAZeroProbability() {
+        TorchGenerator g = TorchGenerator.seeded(5);
+        assertThrows(IllegalArgumentException.class, () -> g.multinomialOne(new float[] {0.5f, Float.NaN}));
+        assertThrows(IllegalArgumentException.class, () -> g.multinomialOne(new float[] {0.5f, -0.1f}));
+        assertThrows(IllegalArgumentException.class, () -> g.multinomialOne(new float[] {Float.POSITIVE_INFINITY, 1f}));
+        assertThrows(IllegalArgumentException.class, () -> g.multinomialOne(new float[] {0f, 0f}));
+        for (int i = 0; i < 1000; i++) assertEquals(1, g.multinomialOne(new float[] {0f, 2f, 0f}) == 1 ? 1 : 0);
     }
 }

@@ -1,4 +1,4 @@
-package dev.zoetrope.diffusion.noise;
+package dev.zoetrope.core.noise;
 
 import dev.zoetrope.core.DType;
 import dev.zoetrope.core.Tensor;
@@ -253,6 +253,66 @@ public final class TorchGenerator {
             out[i] = Long.remainderUnsigned(draw, range) + low;
         }
         return out;
+    }
+
+    /**
+     * {@code torch.empty(n).exponential_(lambd, generator=g)} in float32 as torch's default CPU kernel computes
+     * it (DistributionTemplates' exponential_kernel): element by element, a 53-bit uniform u from one
+     * {@code random64()}, then {@code -1/λ · log1p(-u)} in double ({@link CMath}: the C library's log1p), rounded
+     * to float. Checked against torch 2.6.0's printed values (pytorch/pytorch issue 150538).
+     *
+     * <p>Which torch builds run this kernel: every build up to 2.6, and later builds without Intel MKL
+     * (aarch64, macOS). x86-64 builds of torch 2.7 and later with MKL draw exponential_ instead from a separate
+     * MKL stream (VSL Philox4x32-10 in an MKL generator, transformed by MKL's single-precision exponential,
+     * whose log is not specified to the bit): those draws are not reproduced.
+     */
+    public synchronized float[] exponentialFloats(int n, double lambda) {
+        requireCount(n);
+        if (!(lambda > 0) || Double.isInfinite(lambda)) {
+            throw new IllegalArgumentException("exponential_ expects lambda > 0.0, but found lambda=" + lambda);
+        }
+        float[] out = new float[n];
+        double scale = -1.0 / lambda;
+        for (int i = 0; i < n; i++) out[i] = (float) (scale * libm.log1p(-uniformDouble()));
+        return out;
+    }
+
+    /**
+     * {@code torch.multinomial(probs, 1, generator=g)} for one distribution on the CPU, bit for bit: torch
+     * draws one sample without replacement as {@code argmax(probs / q)} with {@code q = exponential_(1)} over
+     * every category (the Gumbel-max trick), so a draw consumes {@code probs.length} 64-bit outputs whatever
+     * the probabilities. The division is float32, ties go to the first index, and a NaN quotient (a zero
+     * probability over a zero q, chance 2^-53) wins as torch's argmax lets it. For a batch [B, V] torch fills
+     * q row by row: call this once per row, in order. The probabilities need not be normalised; torch's checks
+     * are made (no inf, NaN or negative entry, a positive sum). Bit-exact with torch's default CPU kernel, so with
+     * the torch builds listed at {@link #exponentialFloats}.
+     */
+    public synchronized int multinomialOne(float[] probs) {
+        if (probs.length == 0) throw new IllegalArgumentException("multinomial: the distribution is empty");
+        double sum = 0;
+        for (float p : probs) {
+            if (!(p >= 0) || p == Float.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("probability tensor contains either `inf`, `nan` or element < 0");
+            }
+            sum += p;
+        }
+        if (sum == 0) throw new IllegalArgumentException("invalid multinomial distribution (sum of probabilities <= 0)");
+        float[] q = exponentialFloats(probs.length, 1.0);
+        int best = 0;
+        float bestValue = probs[0] / q[0];
+        for (int i = 1; i < probs.length; i++) {
+            float v = probs[i] / q[i];
+            if (v > bestValue || (Float.isNaN(v) && !Float.isNaN(bestValue))) {
+                best = i;
+                bestValue = v;
+            }
+        }
+        return best;
+    }
+
+    /** Advances the stream past {@code n} 64-bit draws (what {@link #multinomialOne} over n categories consumes). */
+    public synchronized void skip64(long n) {
+        for (long i = 0; i < n; i++) random64Unlocked();
     }
 
     // ------------------------------------------------------------------ tensors

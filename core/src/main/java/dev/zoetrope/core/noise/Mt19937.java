@@ -1,4 +1,4 @@
-package dev.zoetrope.diffusion.noise;
+package dev.zoetrope.core.noise;
 
 /**
  * The standard 32-bit Mersenne Twister (MT19937), the engine behind PyTorch's CPU generator
