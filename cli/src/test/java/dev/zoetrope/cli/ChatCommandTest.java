@@ -10,6 +10,7 @@ import dev.zoetrope.media.RgbImage;
 import dev.zoetrope.media.video.VideoWriter;
 import dev.zoetrope.models.internvl.ChatPrompts;
 import dev.zoetrope.models.internvl.InternVLChat;
+import dev.zoetrope.models.internvl.InternVlFixtures;
 import dev.zoetrope.models.internvl.InternVlPreprocessor;
 import dev.zoetrope.models.llm.GenerationConfig;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -40,8 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * video end to end, seeded sampling, and a one-line error for each bad input.
  */
 class ChatCommandTest {
-    static final Path FOLDER = Fixtures.folder("internvl");
-    static final Path MODEL = FOLDER.resolve("tiny-internvl2");
+    static final Path FOLDER = InternVlFixtures.folder();
+    static final Path MODEL = InternVlFixtures.modelDir();
 
     @TempDir
     Path temp;
@@ -72,8 +75,28 @@ class ChatCommandTest {
         return new Run(exit, bytes.toString(StandardCharsets.UTF_8), err.toString());
     }
 
-    private static Json.Obj chatCase(String name) {
-        return Fixtures.json(FOLDER.resolve("cases/" + name + ".json"));
+    /** A first question without images (the cheapest chat case of that kind). */
+    private static Json.Obj textCase() {
+        return InternVlFixtures.cases("chat").stream().map(InternVlFixtures.Case::manifest)
+                .filter(m -> m.list("history_in") == null && m.list("images").isEmpty())
+                .min(Comparator.comparingInt(m -> m.intValue("prompt_len", 0)))
+                .orElseThrow(() -> new IllegalStateException("no text-only first-round chat case"));
+    }
+
+    /** The case that asks the next question after {@code first} (its history_in is first's history_out). */
+    private static Json.Obj followUp(Json.Obj first) {
+        return InternVlFixtures.cases("chat").stream().map(InternVlFixtures.Case::manifest)
+                .filter(m -> m.list("history_in") != null && m.list("history_in").equals(first.list("history_out"))
+                        && m.list("images").equals(first.list("images")))
+                .findFirst().orElseThrow(() -> new IllegalStateException("no follow-up of " + first.string("name", "?")));
+    }
+
+    /** A first question about one image, the one with the fewest tiles. */
+    private static Json.Obj imageCase() {
+        return InternVlFixtures.cases("chat").stream().map(InternVlFixtures.Case::manifest)
+                .filter(m -> m.list("history_in") == null && m.list("images").size() == 1)
+                .min(Comparator.comparingInt(m -> Json.Obj.of(m.list("images").get(0)).intValue("num_tiles", 0)))
+                .orElseThrow(() -> new IllegalStateException("no single-image first-round chat case"));
     }
 
     /** The image file and max_num of the preprocess case a chat case used (one image). */
@@ -101,7 +124,7 @@ class ChatCommandTest {
 
     @Test
     void answersAboutAnImageAsTheReferenceDoes() {
-        Json.Obj c = chatCase("chat_image_auto_prefix");
+        Json.Obj c = imageCase();
         String[] image = imageOf(c);
         Run run = zoe(null, null, "--model", MODEL.toString(), "--image", image[0], "--max-tiles", image[1],
                 "--max-new-tokens", "12", c.string("question", null));
@@ -111,14 +134,14 @@ class ChatCommandTest {
 
     @Test
     void theOlderPositionalModelFormStillWorks() {
-        Json.Obj c = chatCase("chat_text");
+        Json.Obj c = textCase();
         Run run = zoe(null, null, MODEL.toString(), "--max-new-tokens", "12", c.string("question", null));
         assertAnswers(run, c.string("response", null));
     }
 
     @Test
     void anInteractiveSessionKeepsHistoryTakesImagesAndResets() {
-        Json.Obj first = chatCase("chat_text"), second = chatCase("chat_text_round2"), image = chatCase("chat_image_auto_prefix");
+        Json.Obj first = textCase(), second = followUp(first), image = imageCase();
         String[] file = imageOf(image);
         String script = String.join("\n", first.string("question", null), second.string("question", null),
                 "", "/reset", "/image " + file[0], image.string("question", null), "/bogus", "/image " + temp.resolve("none.png"))
@@ -133,7 +156,7 @@ class ChatCommandTest {
 
     @Test
     void aHubRepoIdIsDownloadedIntoTheCacheAndRun() throws IOException {
-        Json.Obj c = chatCase("chat_text");
+        Json.Obj c = textCase();
         try (FakeHub hub = new FakeHub()) {
             hub.addRepo("zoetrope-test/tiny-internvl2", MODEL, FakeHub.files(), false);
             HubConfig config = new HubConfig(hub.endpoint(), temp.resolve("cache"), null, false, Duration.ofSeconds(10));
@@ -175,7 +198,7 @@ class ChatCommandTest {
 
     @Test
     void aSeedMakesSamplingReproducible() {
-        Json.Obj c = chatCase("chat_text");
+        Json.Obj c = textCase();
         String[] args = {"--model", MODEL.toString(), "--max-new-tokens", "10", "--sample", "--temperature", "1.5",
                 "--seed", "7", c.string("question", null)};
         Run a = zoe(null, null, args), b = zoe(null, null, args);
@@ -212,7 +235,7 @@ class ChatCommandTest {
 
     @Test
     void morePlaceholdersThanImagesIsAnError() {
-        String[] image = imageOf(chatCase("chat_image_auto_prefix"));
+        String[] image = imageOf(imageCase());
         assertOneLineError(zoe(null, null, "--model", MODEL.toString(), "--image", image[0], "--max-new-tokens", "2",
                 "Image-1: <image>\nImage-2: <image>\nCompare them."), "the prompt has 2 <image> placeholders but only 1 image was given");
         assertOneLineError(zoe(null, null, "--model", MODEL.toString(), "--max-new-tokens", "2", "<image>\nWhat is this?"),
@@ -228,13 +251,19 @@ class ChatCommandTest {
                 if (!f.getFileName().toString().equals("config.json")) Files.createSymbolicLink(small.resolve(f.getFileName()), f);
             }
         }
-        String config = Files.readString(MODEL.resolve("config.json"));
-        assertTrue(config.contains("\"max_position_embeddings\": 32768"));
-        Files.writeString(small.resolve("config.json"), config.replace("\"max_position_embeddings\": 32768", "\"max_position_embeddings\": 40"));
-        assertOneLineError(zoe(null, null, "--model", small.toString(), "Please tell me a long story about a dragon and a knight."),
-                "tokens but the model's context window (max_position_embeddings) is 40 tokens");
+        // a window three tokens longer than the text case's prompt
+        Json.Obj c = textCase();
+        int window = c.intValue("prompt_len", 0) + 3;
+        Map<String, Object> config = Json.parseObject(Files.readString(MODEL.resolve("config.json")));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> llm = (Map<String, Object>) config.get("llm_config");
+        llm.put("max_position_embeddings", (long) window);
+        Files.writeString(small.resolve("config.json"), Json.write(config));
+        String longer = (c.string("question", null) + " ").repeat(4).strip();
+        assertOneLineError(zoe(null, null, "--model", small.toString(), longer),
+                "tokens but the model's context window (max_position_embeddings) is " + window + " tokens");
         // a prompt that fits leaves the answer the room that is left
-        Run fits = zoe(null, null, "--model", small.toString(), "--max-new-tokens", "50", "Hello, who are you?");
+        Run fits = zoe(null, null, "--model", small.toString(), "--max-new-tokens", "50", c.string("question", null));
         assertEquals(0, fits.exit(), fits.err());
     }
 

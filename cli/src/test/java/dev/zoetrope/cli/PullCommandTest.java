@@ -39,7 +39,7 @@ class PullCommandTest {
 
     @Test
     void pullsAPipelineAndPrintsTheSnapshot() throws Exception {
-        Path fixture = Fixtures.folder("sd").resolve("tiny-sd");
+        Path fixture = Fixtures.modelDir("sd", "txt2img");
         try (FakeHub hub = new FakeHub()) {
             FakeHub.Repo repo = hub.addRepo("zoetrope-test/tiny-sd", fixture,
                     FakeHub.files("unet/diffusion_pytorch_model.fp16.safetensors", "fp16 weights"), false);

@@ -1,7 +1,6 @@
 package dev.zoetrope.diffusion.pipelines;
 
 import dev.zoetrope.core.CheckpointException;
-import dev.zoetrope.core.testing.Fixtures;
 import dev.zoetrope.hub.FakeHub;
 import dev.zoetrope.hub.HubClient;
 import dev.zoetrope.hub.HubConfig;
@@ -29,7 +28,7 @@ class StableDiffusionLoaderTest {
     @TempDir
     static Path tmp;
 
-    private static final Path TINY = Fixtures.folder("sd").resolve("tiny-sd");
+    private static final Path TINY = SdFixtures.model();
     private static final GenerationSettings SETTINGS = GenerationSettings.of("a red robot").withNegativePrompt("blurry")
             .withSteps(2).withSeed(11L).withScheduler("ddim");
     private static Latents reference;
@@ -48,6 +47,22 @@ class StableDiffusionLoaderTest {
     private static void assertSameRun(Latents actual) {
         // the same weights (zero-copy views under other names) and the same code: bit-identical
         assertEquals(reference, actual);
+    }
+
+    /**
+     * A checkout without symlink support stores each shared component as a small text file holding the link's
+     * target: the loader follows them (all five components linked here).
+     */
+    @Test
+    void componentsStoredAsLinkFiles() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("linked"));
+        Files.copy(TINY.resolve("model_index.json"), dir.resolve("model_index.json"));
+        for (String component : StableDiffusionLoader.COMPONENTS) {
+            Files.writeString(dir.resolve(component), dir.toAbsolutePath().relativize(TINY.toAbsolutePath().resolve(component)) + "\n");
+        }
+        try (StableDiffusion sd = StableDiffusion.load(dir)) {
+            assertSameRun(run(sd));
+        }
     }
 
     @Test

@@ -37,7 +37,7 @@ class ChatSessionTest {
     @Test
     void anImageJoiningInRoundTwoAnswersAsChatWithHistory() {
         try (Scope s = Scope.open(); ChatSession session = chat.session(null)) {
-            InternVLChat.Images square = chat.encodeImages(FixturePixelValues.load("square_448x448_max6"), null);
+            InternVLChat.Images square = chat.encodeImages(FixturePixelValues.load(FixturePixelValues.singleTileCase()), null);
             InternVLChat.Reply first = session.ask("Hello, who are you?", GREEDY, null);
             String question = "<image>\nWhat shape is in the middle?";
             InternVLChat.Reply second = session.ask(question, square, GREEDY, null);

@@ -222,16 +222,18 @@ class InternVLChatParityTest {
     @Test
     void mismatchedPlaceholdersAndImagesAreReported() {
         try (Scope s = Scope.open()) {
-            Tensor features = FixtureFeatures.of(model, List.of("square_448x448_max6"));
+            Tensor features = FixtureFeatures.of(model, List.of(FixturePixelValues.singleTileCase()));   // [1, tokens, hidden]
             InternVLChat.Images twoImages = new InternVLChat.Images(
                     dev.zoetrope.core.Ops.concat(0, features, features), List.of(1, 1));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> chat.chat("<image>\nOnly one placeholder", twoImages, null, GREEDY_12, null));
             assertTrue(e.getMessage().contains("fewer <image> placeholders than images (2)"), e.getMessage());
-            int ctx = tokenizer.tokenId("<IMG_CONTEXT>");
+            long ctx = tokenizer.tokenId("<IMG_CONTEXT>");
+            long start = tokenizer.tokenId("<|im_start|>"), end = tokenizer.tokenId("<|im_end|>");
             e = assertThrows(IllegalArgumentException.class,
-                    () -> model.inputEmbeddings(new long[][] {{1013, ctx, ctx, 1014}}, features, 0, ctx));
-            assertTrue(e.getMessage().contains("2 <IMG_CONTEXT> tokens but the images give 256 feature rows"), e.getMessage());
+                    () -> model.inputEmbeddings(new long[][] {{start, ctx, ctx, end}}, features, 0, (int) ctx));
+            assertTrue(e.getMessage().contains("2 <IMG_CONTEXT> tokens but the images give " + model.numImageToken()
+                    + " feature rows"), e.getMessage());
         }
     }
 
