@@ -139,7 +139,7 @@ class InternVLLoaderTest {
     void weightsOfAnotherModelAreRefused() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("llm-only"));
         Files.copy(InternVlFixtures.modelDir().resolve("config.json"), dir.resolve("config.json"));
-        Files.createSymbolicLink(dir.resolve("model.safetensors"), InternVlFixtures.folder().resolve("cases/llm.safetensors"));
+        Files.createSymbolicLink(dir.resolve("model.safetensors"), InternVlFixtures.cases("llm").get(0).tensors());
         String m = failure(dir);
         assertTrue(m.contains("not InternVL2 weights"), m);
     }
