@@ -182,7 +182,7 @@ final class ChatCommand implements Callable<Integer> {
         if (video != null) {
             InternVlPreprocessor.PixelValues v;
             try {
-                v = InternVlPreprocessor.loadVideo(video, null, 1, frames);
+                v = InternVlPreprocessor.loadVideo(video, null, chat.model().config().imageSize(), 1, frames);
             } catch (MediaException e) {
                 throw new UserError(e.getMessage());
             }
@@ -226,14 +226,14 @@ final class ChatCommand implements Callable<Integer> {
     private Tensor loadImage(InternVLChat chat, Path image) {
         int tiles = maxTiles != null ? maxTiles : chat.model().config().maxDynamicPatch();
         try {
-            return InternVlPreprocessor.loadImage(image, tiles);
+            return InternVlPreprocessor.loadImage(image, chat.model().config().imageSize(), tiles);
         } catch (MediaException e) {
             throw new UserError(e.getMessage());
         }
     }
 
     private InternVLChat.Images encode(InternVLChat chat, Tensor pixelValues, List<Integer> numPatches) {
-        err.println("zoe chat: encoding " + pixelValues.dim(0) + " tile(s) of 448×448…");
+        err.println("zoe chat: encoding " + pixelValues.dim(0) + " tile(s) of " + pixelValues.dim(2) + "×" + pixelValues.dim(3) + "…");
         err.flush();
         return chat.encodeImages(pixelValues, numPatches);
     }

@@ -208,7 +208,7 @@ class InternVLChatParityTest {
             Json.Obj pre = FixturePixelValues.preprocessCase(imageCases.get(0));
             try (Scope s = Scope.open()) {
                 Tensor pixelValues = InternVlPreprocessor.loadImage(InternVlFixtures.folder().resolve(pre.string("image", null)),
-                        pre.intValue("max_num", 0));
+                        pre.intValue("image_size", -1), pre.intValue("max_num", 0));
                 InternVLChat.Reply reply = chat.chat(m.string("question", null), chat.encodeImages(pixelValues, null), null,
                         GREEDY_12, null);
                 assertArrayEquals(m.ints("output_ids", null), reply.outputIds(), c + " from " + pre.string("image", null));
