@@ -15,15 +15,10 @@ import dev.zoetrope.models.internvl.InternVlPreprocessor;
 import dev.zoetrope.models.llm.GenerationConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,30 +45,16 @@ class ChatCommandTest {
     @TempDir
     Path temp;
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    /** zoe with the given arguments, stdin lines (null: none) and hub settings (null: the environment's). */
-    private static Run zoe(String stdin, HubConfig hub, String... args) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        PrintStream saved = System.out;
-        int exit;
-        try {
-            System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-            CommandLine cl = Zoe.commandLine();
-            cl.setErr(new PrintWriter(err, true));
-            ChatCommand chat = (ChatCommand) cl.getSubcommands().get("chat").getCommand();
+    /** zoe chat with the given arguments, stdin lines (null: none) and hub settings (null: the environment's). */
+    private static ZoeRun zoe(String stdin, HubConfig hub, String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "chat";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return ZoeRun.of(cl -> {
+            ChatCommand chat = ZoeRun.command(cl, "chat");
             if (stdin != null) chat.input = new BufferedReader(new StringReader(stdin));
             chat.hubConfig = hub;
-            String[] all = new String[args.length + 1];
-            all[0] = "chat";
-            System.arraycopy(args, 0, all, 1, args.length);
-            exit = cl.execute(all);
-        } finally {
-            System.setOut(saved);
-        }
-        return new Run(exit, bytes.toString(StandardCharsets.UTF_8), err.toString());
+        }, all);
     }
 
     /** A first question without images (the cheapest chat case of that kind). */
@@ -111,7 +93,7 @@ class ChatCommandTest {
         throw new IllegalStateException("no preprocess case " + preprocess);
     }
 
-    private static void assertAnswers(Run run, String... responses) {
+    private static void assertAnswers(ZoeRun run, String... responses) {
         assertEquals(0, run.exit(), run.err());
         int from = 0;
         for (String r : responses) {
@@ -126,7 +108,7 @@ class ChatCommandTest {
     void answersAboutAnImageAsTheReferenceDoes() {
         Json.Obj c = imageCase();
         String[] image = imageOf(c);
-        Run run = zoe(null, null, "--model", MODEL.toString(), "--image", image[0], "--max-tiles", image[1],
+        ZoeRun run = zoe(null, null, "--model", MODEL.toString(), "--image", image[0], "--max-tiles", image[1],
                 "--max-new-tokens", "12", c.string("question", null));
         assertAnswers(run, c.string("response", null));
         assertEquals(c.string("response", null), run.out().strip());
@@ -135,7 +117,7 @@ class ChatCommandTest {
     @Test
     void theOlderPositionalModelFormStillWorks() {
         Json.Obj c = textCase();
-        Run run = zoe(null, null, MODEL.toString(), "--max-new-tokens", "12", c.string("question", null));
+        ZoeRun run = zoe(null, null, MODEL.toString(), "--max-new-tokens", "12", c.string("question", null));
         assertAnswers(run, c.string("response", null));
     }
 
@@ -146,7 +128,7 @@ class ChatCommandTest {
         String script = String.join("\n", first.string("question", null), second.string("question", null),
                 "", "/reset", "/image " + file[0], image.string("question", null), "/bogus", "/image " + temp.resolve("none.png"))
                 + "\n";
-        Run run = zoe(script, null, "--model", MODEL.toString(), "--max-tiles", file[1], "--max-new-tokens", "12");
+        ZoeRun run = zoe(script, null, "--model", MODEL.toString(), "--max-tiles", file[1], "--max-new-tokens", "12");
         // round 2 answers with round 1 in its history; after /reset the image question is a first question again
         assertAnswers(run, first.string("response", null), second.string("response", null), image.string("response", null));
         assertTrue(run.err().contains("new conversation"), run.err());
@@ -160,7 +142,7 @@ class ChatCommandTest {
         try (FakeHub hub = new FakeHub()) {
             hub.addRepo("zoetrope-test/tiny-internvl2", MODEL, FakeHub.files(), false);
             HubConfig config = new HubConfig(hub.endpoint(), temp.resolve("cache"), null, false, Duration.ofSeconds(10));
-            Run run = zoe(null, config, "--model", "zoetrope-test/tiny-internvl2", "--max-new-tokens", "12",
+            ZoeRun run = zoe(null, config, "--model", "zoetrope-test/tiny-internvl2", "--max-new-tokens", "12",
                     c.string("question", null));
             assertAnswers(run, c.string("response", null));
             assertTrue(Files.isDirectory(temp.resolve("cache/models--zoetrope-test--tiny-internvl2/snapshots")));
@@ -183,7 +165,7 @@ class ChatCommandTest {
         }
         VideoWriter.write(clip, frames, 12.0);
         String question = "What is happening in this video?";
-        Run run = zoe(null, null, "--model", MODEL.toString(), "--video", clip.toString(), "--frames", "4",
+        ZoeRun run = zoe(null, null, "--model", MODEL.toString(), "--video", clip.toString(), "--frames", "4",
                 "--max-new-tokens", "12", question);
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.err().contains("encoding 4 tile(s)"), run.err());
@@ -201,7 +183,7 @@ class ChatCommandTest {
         Json.Obj c = textCase();
         String[] args = {"--model", MODEL.toString(), "--max-new-tokens", "10", "--sample", "--temperature", "1.5",
                 "--seed", "7", c.string("question", null)};
-        Run a = zoe(null, null, args), b = zoe(null, null, args);
+        ZoeRun a = zoe(null, null, args), b = zoe(null, null, args);
         assertEquals(0, a.exit(), a.err());
         assertEquals(a.out(), b.out());
         try (InternVLChat chat = InternVLChat.load(MODEL); Scope s = Scope.open()) {
@@ -211,14 +193,16 @@ class ChatCommandTest {
             String greedy = chat.chat(c.string("question", null), null, null, GenerationConfig.greedy(10, List.of()), null).response();
             assertNotEquals(greedy, a.out().strip(), "sampling at temperature 1.5 differs from greedy here");
         }
-        Run note = zoe(null, null, "--model", MODEL.toString(), "--max-new-tokens", "2", "--seed", "7", "Hi");
+        ZoeRun note = zoe(null, null, "--model", MODEL.toString(), "--max-new-tokens", "2", "--seed", "7", "Hi");
         assertTrue(note.err().contains("only apply with --sample"), note.err());
     }
 
-    private static void assertOneLineError(Run run, String expected) {
+    /** One error line (besides the progress note "encoding N tiles" that may come before it). */
+    private static void assertOneLineError(ZoeRun run, String expected) {
         assertEquals(1, run.exit(), run.out() + run.err());
         assertTrue(run.err().contains(expected), run.err());
-        assertEquals(1, run.err().strip().lines().filter(l -> l.startsWith("zoe chat: ") && !l.contains("encoding")).count(), run.err());
+        assertEquals(1, run.errLines().stream().filter(l -> l.startsWith("zoe chat: ") && !l.contains("encoding")).count(), run.err());
+        assertFalse(run.err().contains("\tat "), "stack trace in: " + run.err());
     }
 
     @Test
@@ -229,7 +213,7 @@ class ChatCommandTest {
         assertOneLineError(zoe(null, null, "--model", MODEL.toString(), "--image", corrupt.toString(), "Hi"),
                 corrupt + ": not a readable image");
         Path video = Files.write(temp.resolve("corrupt.mp4"), new byte[] {1, 2, 3, 4, 5});
-        Run run = zoe(null, null, "--model", MODEL.toString(), "--video", video.toString(), "Hi");
+        ZoeRun run = zoe(null, null, "--model", MODEL.toString(), "--video", video.toString(), "Hi");
         assertOneLineError(run, video.toString());
     }
 
@@ -263,7 +247,7 @@ class ChatCommandTest {
         assertOneLineError(zoe(null, null, "--model", small.toString(), longer),
                 "tokens but the model's context window (max_position_embeddings) is " + window + " tokens");
         // a prompt that fits leaves the answer the room that is left
-        Run fits = zoe(null, null, "--model", small.toString(), "--max-new-tokens", "50", c.string("question", null));
+        ZoeRun fits = zoe(null, null, "--model", small.toString(), "--max-new-tokens", "50", c.string("question", null));
         assertEquals(0, fits.exit(), fits.err());
     }
 

@@ -42,8 +42,28 @@ public final class AtomicFiles {
         // Keep the extension last: some writers (FFmpeg) pick the container from it.
         int dot = name.lastIndexOf('.');
         String suffix = dot > 0 ? name.substring(dot) : ".tmp";
-        Path tmp = Files.createTempFile(dir, "." + (dot > 0 ? name.substring(0, dot) : name) + ".partial-", suffix);
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, "." + (dot > 0 ? name.substring(0, dot) : name) + ".partial-", suffix);
+        } catch (IOException e) {
+            throw new IOException("cannot create files in " + dir + reason(e), e);
+        }
         return new Pending(absolute, tmp);
+    }
+
+    /**
+     * Fails as {@link #write} would when {@code target}'s folder takes no new files (missing, read-only, a special
+     * file system), without touching {@code target}: lets a long job refuse before it starts.
+     */
+    public static void checkWritable(Path target) throws IOException {
+        begin(target).abort();
+    }
+
+    /** " (permission denied)", " (Read-only file system)" ... or "" when the exception says nothing more useful. */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) return " (permission denied)";
+        if (e instanceof java.nio.file.FileSystemException f) return f.getReason() != null ? " (" + f.getReason() + ")" : "";
+        return e.getMessage() != null ? " (" + e.getMessage() + ")" : "";
     }
 
     /** A temporary file waiting to replace its target. */
