@@ -195,8 +195,8 @@ class InternVLChatParityTest {
     }
 
     /**
-     * From the image file itself: model-card preprocessing (InternVlPreprocessor) → encodeImages → chat, for the
-     * single-tile image cases (the cheap ones; the tiling itself is checked by InternVlPreprocessParityTest).
+     * From the image file itself: model-card preprocessing at the checkpoint's tile size (encodeImage) → chat, for
+     * the single-tile image cases (the cheap ones; the tiling itself is checked by InternVlPreprocessParityTest).
      */
     @Test
     void chatFromTheImageFile() {
@@ -206,11 +206,11 @@ class InternVLChatParityTest {
             List<String> imageCases = FixtureFeatures.imageCases(m);
             if (imageCases.size() != 1 || FixtureFeatures.tiles(m).get(0) != 1 || m.list("history_in") != null) continue;
             Json.Obj pre = FixturePixelValues.preprocessCase(imageCases.get(0));
+            assertEquals(pre.intValue("image_size", -1), model.config().imageSize(), "the reference tiled at the model's size");
             try (Scope s = Scope.open()) {
-                Tensor pixelValues = InternVlPreprocessor.loadImage(InternVlFixtures.folder().resolve(pre.string("image", null)),
-                        pre.intValue("image_size", -1), pre.intValue("max_num", 0));
-                InternVLChat.Reply reply = chat.chat(m.string("question", null), chat.encodeImages(pixelValues, null), null,
-                        GREEDY_12, null);
+                InternVLChat.Images image = chat.encodeImage(InternVlFixtures.folder().resolve(pre.string("image", null)),
+                        pre.intValue("max_num", 0));
+                InternVLChat.Reply reply = chat.chat(m.string("question", null), image, null, GREEDY_12, null);
                 assertArrayEquals(m.ints("output_ids", null), reply.outputIds(), c + " from " + pre.string("image", null));
                 assertEquals(m.string("response", null), reply.response());
             }
