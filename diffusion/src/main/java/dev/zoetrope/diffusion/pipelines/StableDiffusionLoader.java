@@ -93,6 +93,14 @@ public final class StableDiffusionLoader {
     // ---------------------------------------------------------------- local path or hub repo
 
     /**
+     * {@link #fromPretrained(String, HubClient, String, String, String, DownloadListener)} with the defaults: branch
+     * main, plain (full-precision) weights, no config override, no progress.
+     */
+    public static StableDiffusion fromPretrained(String model, HubClient client) {
+        return fromPretrained(model, client, null, null, null, null);
+    }
+
+    /**
      * What users pass as a model: an existing folder or file is loaded from disk; otherwise a Hugging Face repo id
      * ({@code org/name}) whose Stable Diffusion components are downloaded into (or found in) the standard cache
      * through {@code client}. A single-file checkpoint without a config folder at hand gets the config files of its

@@ -106,8 +106,8 @@ class StableDiffusionLoaderTest {
             hub.addRepo("stable-diffusion-v1-5/stable-diffusion-v1-5", TINY, Map.of(), false);
             HubConfig config = new HubConfig(hub.endpoint(), tmp.resolve("hf-cache"), null, false, Duration.ofSeconds(10));
             try (HubClient client = new HubClient(config)) {
-                try (StableDiffusion sd = StableDiffusionLoader.fromPretrained("zoetrope-test/tiny-sd", client, null, null,
-                        null, null)) {
+                try (StableDiffusion sd = StableDiffusionLoader.fromPretrained("zoetrope-test/tiny-sd", client)) {
+                    assertEquals("tiny-sd", sd.name(), "named after the repo, not the snapshot folder");
                     assertSameRun(run(sd));
                 }
                 Path snapshots = tmp.resolve("hf-cache/models--zoetrope-test--tiny-sd/snapshots");
