@@ -45,18 +45,6 @@ class LdmCheckpointTest {
         return Fixtures.modelDir("sd", "unet");
     }
 
-    /** The case's largest input named {@code prefix} or {@code prefix_<size>}. */
-    private static Tensor largest(CaseData data, String prefix) {
-        Tensor best = null;
-        for (String name : data.names("input")) {
-            if (!name.equals(prefix) && !name.startsWith(prefix + "_")) continue;
-            Tensor t = data.get(name);
-            if (best == null || t.numel() > best.numel()) best = t;
-        }
-        if (best == null) throw new IllegalStateException(data.fixture + ": no " + prefix + " input");
-        return best;
-    }
-
     /** The top-left corner of an [N, C, H, W] tensor, at most height × width. */
     private static Tensor corner(Tensor t, int height, int width) {
         return t.slice(2, 0, Math.min(height, t.dim(2))).slice(3, 0, Math.min(width, t.dim(3)));
@@ -83,7 +71,7 @@ class LdmCheckpointTest {
                  UNet2DConditionModel diffusers = UNet2DConditionModel.load(sdDir().resolve("unet"));
                  Scope s = Scope.open()) {
                 // an odd size (9×7) also takes the upsample-to-skip-size path
-                Tensor sample = corner(largest(unetCase, "sample"), 9, 7);
+                Tensor sample = corner(unetCase.largestInput("sample"), 9, 7);
                 Tensor context = unetCase.get("encoder_hidden_states");
                 assertArrayEquals(diffusers.forward(sample, 500f, context).toFloatArray(),
                         single.forward(sample, 500f, context).toFloatArray());
@@ -94,11 +82,11 @@ class LdmCheckpointTest {
                  AutoencoderKL single = ckpt.vae();
                  AutoencoderKL diffusers = AutoencoderKL.load(sdDir().resolve("vae"));
                  Scope s = Scope.open()) {
-                Tensor x = corner(largest(vaeCase, "x"), 16, 24);
+                Tensor x = corner(vaeCase.largestInput("x"), 16, 24);
                 DiagonalGaussian a = single.encode(x), b = diffusers.encode(x);
                 assertArrayEquals(b.mean().toFloatArray(), a.mean().toFloatArray());
                 assertArrayEquals(b.logvar().toFloatArray(), a.logvar().toFloatArray());
-                Tensor z = corner(largest(vaeCase, "z"), 8, 12);
+                Tensor z = corner(vaeCase.largestInput("z"), 8, 12);
                 assertArrayEquals(diffusers.decode(z).toFloatArray(), single.decode(z).toFloatArray());
             }
 
@@ -140,7 +128,7 @@ class LdmCheckpointTest {
              Scope s = Scope.open()) {
             assertFalse(ckpt.hasUnet());
             assertEquals(LdmCheckpoint.TextEncoderLayout.NONE, ckpt.textEncoderLayout());
-            Tensor z = corner(largest(data, "z"), 6, 6);
+            Tensor z = corner(data.largestInput("z"), 6, 6);
             assertArrayEquals(diffusers.decode(z).toFloatArray(), single.decode(z).toFloatArray());
         }
     }

@@ -24,18 +24,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class UNetBehaviourTest {
     private static final Path UNET = Fixtures.modelDir("sd", "unet").resolve("unet");
 
-    /** The unet case's largest input sample [1, C, h, w] (inputs are named sample_&lt;size&gt;). */
-    static Tensor largestSample(CaseData data) {
-        Tensor best = null;
-        for (String name : data.names("input")) {
-            if (!name.startsWith("sample_")) continue;
-            Tensor t = data.get(name);
-            if (best == null || t.numel() > best.numel()) best = t;
-        }
-        if (best == null) throw new IllegalStateException(data.fixture + ": no sample_* input");
-        return best;
-    }
-
     /** A k×k crop of the sample at (y, x), k = up to 8 and small enough for two crops. */
     static Tensor crop(Tensor sample, int y, int x) {
         int k = Math.min(8, Math.min(sample.dim(2), sample.dim(3)) / 2);
@@ -47,7 +35,7 @@ class UNetBehaviourTest {
         try (UNet2DConditionModel unet = UNet2DConditionModel.load(UNET);
              CaseData data = new CaseData(Fixtures.cases("sd", "unet").get(0));
              Scope s = Scope.open()) {
-            Tensor sample = largestSample(data);
+            Tensor sample = data.largestInput("sample");
             Tensor a = crop(sample, 0, 0);
             Tensor b = crop(sample, 1, 1);
             Tensor context = data.get("encoder_hidden_states");
@@ -129,7 +117,7 @@ class UNetBehaviourTest {
                      new ProjectionsAsLinear(w));
              CaseData data = new CaseData(Fixtures.cases("sd", "unet").get(0));
              Scope s = Scope.open()) {
-            Tensor sample = crop(largestSample(data), 0, 0);
+            Tensor sample = crop(data.largestInput("sample"), 0, 0);
             Tensor context = data.get("encoder_hidden_states");
             Compare.assertClose("linear vs conv projections", lin.forward(sample, 250f, context),
                     conv.forward(sample, 250f, context), 1e-5, 1e-5);

@@ -22,18 +22,6 @@ class VaeTilingTest {
     private static final Path VAE = Fixtures.modelDir("sd", "vae").resolve("vae");
     private static final int TILE_LATENTS = 8;
 
-    /** The vae case's largest input whose name starts with {@code prefix} ("x" images, "z" latents). */
-    private static Tensor largest(CaseData data, String prefix) {
-        Tensor best = null;
-        for (String name : data.names("input")) {
-            if (!name.equals(prefix) && !name.startsWith(prefix + "_")) continue;
-            Tensor t = data.get(name);
-            if (best == null || t.numel() > best.numel()) best = t;
-        }
-        if (best == null) throw new IllegalStateException(data.fixture + ": no " + prefix + "_* input");
-        return best;
-    }
-
     private static Tensor crop(Tensor t, int height, int width) {
         assertTrue(t.dim(2) >= height && t.dim(3) >= width, "the fixture input is smaller than " + height + "x" + width);
         return t.slice(2, 0, height).slice(3, 0, width);
@@ -47,7 +35,7 @@ class VaeTilingTest {
             int f = plain.config().scaleFactor();
             int tile = TILE_LATENTS * f, blend = 2 * f, keep = tile - blend;           // pixels
             AutoencoderKL tiled = plain.withTiling(new AutoencoderKL.Tiling(tile, 0.25));
-            Tensor z = crop(largest(data, "z"), 8, 14);                                // [1, C, 8, 14]: tiles at columns 0 and 6
+            Tensor z = crop(data.largestInput("z"), 8, 14);                                // [1, C, 8, 14]: tiles at columns 0 and 6
             Tensor out = tiled.decode(z);
             assertArrayEquals(new int[] {1, 3, 8 * f, 14 * f}, out.shape());
 
@@ -81,7 +69,7 @@ class VaeTilingTest {
             int f = plain.config().scaleFactor();
             int tile = TILE_LATENTS * f;
             AutoencoderKL.Tiling tiling = new AutoencoderKL.Tiling(tile, 0.25);
-            Tensor image = largest(data, "x");
+            Tensor image = data.largestInput("x");
             Tensor x = crop(image, tile, tile);
             assertArrayEquals(plain.encode(x).mean().toFloatArray(), plain.withTiling(tiling).encode(x).mean().toFloatArray());
             int wideWidth = 20 * f;                                           // 3 tiles across: pixel stride 6·f
