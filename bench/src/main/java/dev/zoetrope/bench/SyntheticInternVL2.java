@@ -1,20 +1,15 @@
 package dev.zoetrope.bench;
 
 import dev.zoetrope.core.DType;
+import dev.zoetrope.core.InMemoryWeights;
 import dev.zoetrope.core.Json;
 import dev.zoetrope.core.Parallel;
 import dev.zoetrope.core.Tensor;
-import dev.zoetrope.core.TensorInfo;
-import dev.zoetrope.core.Weights;
 import dev.zoetrope.models.internvl.InternVLChatConfig;
 import dev.zoetrope.models.internvl.InternVLChatModel;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * An InternVL2-1B-shaped model with random BF16 weights built in memory: the real checkpoint's config
@@ -53,13 +48,13 @@ final class SyntheticInternVL2 {
     }
 
     /** The model and the weights it reads. */
-    record Built(InternVLChatModel model, MapWeights weights) {
+    record Built(InternVLChatModel model, InMemoryWeights weights) {
     }
 
     /** Builds every tensor of the checkpoint (in the current scope) and the model over them. */
     static Built build(long seed) {
         InternVLChatConfig config = config();
-        MapWeights w = new MapWeights();
+        RandomBf16 w = new RandomBf16(new InMemoryWeights("synthetic InternVL2-1B"));
         var v = config.visionConfig();
         int c = v.hiddenSize(), inter = v.intermediateSize(), p = v.patchSize(), g = v.gridSize();
         w.random("vision_model.embeddings.class_embedding", seed, 1, 1, c);
@@ -97,7 +92,7 @@ final class SyntheticInternVL2 {
         }
         w.ones(lm + "model.norm.weight", h);
         w.random(lm + "lm_head.weight", seed, q.vocabSize(), h);
-        return new Built(new InternVLChatModel(Path.of("(synthetic InternVL2-1B)"), config, w), w);
+        return new Built(new InternVLChatModel(w.weights.source(), config, w.weights), w.weights);
     }
 
     /**
@@ -107,30 +102,26 @@ final class SyntheticInternVL2 {
     static long decodeWeightBytes(Built built) {
         var q = built.model().config().llmConfig();
         long bytes = 0;
-        for (Map.Entry<String, Tensor> e : built.weights().tensors.entrySet()) {
-            if (!e.getKey().startsWith("language_model.")) continue;
-            Tensor t = e.getValue();
-            long size = t.numel() * t.dtype().byteSize();
-            bytes += e.getKey().endsWith("embed_tokens.weight") ? size / q.vocabSize() : size;
+        for (String name : built.weights().namesWithPrefix("language_model.")) {
+            long size = built.weights().info(name).byteLength();
+            bytes += name.endsWith("embed_tokens.weight") ? size / q.vocabSize() : size;
         }
         return bytes;
     }
 
-    /** Tensors held in memory, named as in the checkpoint. */
-    static final class MapWeights implements Weights {
-        final Map<String, Tensor> tensors = new TreeMap<>();
-
-        MapWeights ones(String name, int... shape) {
+    /** Fills in-memory weights with BF16 tensors named as in the checkpoint. */
+    private record RandomBf16(InMemoryWeights weights) {
+        RandomBf16 ones(String name, int... shape) {
             Tensor t = Tensor.empty(DType.BF16, shape);
             MemorySegment s = t.segment();
             short one = (short) (Float.floatToRawIntBits(1f) >>> 16);
             for (long i = 0; i < t.numel(); i++) s.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, one);
-            tensors.put(name, t);
+            weights.put(name, t);
             return this;
         }
 
         /** Uniform in ±1/√fan_in (fan_in = the last dimensions after the first), as BF16. */
-        MapWeights random(String name, long seed, int... shape) {
+        RandomBf16 random(String name, long seed, int... shape) {
             Tensor t = Tensor.empty(DType.BF16, shape);
             long n = t.numel();
             long fanIn = shape.length > 1 ? n / shape[0] : shape[0];
@@ -147,7 +138,7 @@ final class SyntheticInternVL2 {
                     s.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (Float.floatToRawIntBits(u * scale) >>> 16));
                 }
             });
-            tensors.put(name, t);
+            weights.put(name, t);
             return this;
         }
 
@@ -156,34 +147,6 @@ final class SyntheticInternVL2 {
             z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
             z ^= z >>> 31;
             return z == 0 ? 1 : z;
-        }
-
-        @Override
-        public Set<String> names() {
-            return tensors.keySet();
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            Tensor t = tensors.get(name);
-            if (t == null) return null;
-            return new TensorInfo(name, t.dtype().name(), t.dtype(), t.shape(), 0, t.numel() * t.dtype().byteSize());
-        }
-
-        @Override
-        public Tensor get(String name) {
-            Tensor t = tensors.get(name);
-            if (t == null) throw new IllegalArgumentException("synthetic InternVL2-1B has no tensor " + name);
-            return t;
-        }
-
-        @Override
-        public Path source() {
-            return Path.of("(synthetic InternVL2-1B)");
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

@@ -43,7 +43,7 @@ import static dev.zoetrope.core.Ops.concat;
                 + " images or a video; the answer is streamed to stdout.",
                 "Without a question: an interactive conversation on stdin, one question per line. Commands:",
                 "  /image PATH   add an image to the next question",
-                "  /reset        start a new conversation (the --image/--video input is attached again)",
+                "  /reset        start over (the --image/--video input joins the next question again)",
                 "  /exit         leave (or Ctrl-D)"},
         footer = {"", "Examples:",
                 "  zoe chat --model OpenGVLab/InternVL2-1B --image cat.png \"What is in the picture?\"",
@@ -75,10 +75,16 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--frames", paramLabel = "N", description = "Frames sampled from --video (default: ${DEFAULT-VALUE}).")
     int frames = 8;
 
-    @Option(names = {"--max-tiles", "--max-num"}, paramLabel = "N",
+    @Option(names = "--max-tiles", paramLabel = "N",
             description = "Most 448×448 tiles per image, plus a thumbnail (default: the checkpoint's max_dynamic_patch, 12"
                     + " for InternVL2).")
     Integer maxTiles;
+
+    /** The model card's name for --max-tiles (load_image's max_num), kept for older command lines. */
+    @Option(names = "--max-num", paramLabel = "N", hidden = true)
+    void maxNum(int n) {
+        maxTiles = n;
+    }
 
     @Option(names = "--max-new-tokens", paramLabel = "N", description = "Longest answer in tokens (default: ${DEFAULT-VALUE}).")
     int maxNewTokens = 1024;
@@ -176,7 +182,7 @@ final class ChatCommand implements Callable<Integer> {
         if (video != null) {
             InternVlPreprocessor.PixelValues v;
             try {
-                v = InternVlPreprocessor.loadVideo(video, null, 1, frames);
+                v = InternVlPreprocessor.loadVideo(video, null, chat.model().config().imageSize(), 1, frames);
             } catch (MediaException e) {
                 throw new UserError(e.getMessage());
             }
@@ -220,20 +226,23 @@ final class ChatCommand implements Callable<Integer> {
     private Tensor loadImage(InternVLChat chat, Path image) {
         int tiles = maxTiles != null ? maxTiles : chat.model().config().maxDynamicPatch();
         try {
-            return InternVlPreprocessor.loadImage(image, tiles);
+            return InternVlPreprocessor.loadImage(image, chat.model().config().imageSize(), tiles);
         } catch (MediaException e) {
             throw new UserError(e.getMessage());
         }
     }
 
     private InternVLChat.Images encode(InternVLChat chat, Tensor pixelValues, List<Integer> numPatches) {
-        err.println("zoe chat: encoding " + pixelValues.dim(0) + " tile(s) of 448×448…");
+        err.println("zoe chat: encoding " + pixelValues.dim(0) + " tile(s) of " + pixelValues.dim(2) + "×" + pixelValues.dim(3) + "…");
         err.flush();
         return chat.encodeImages(pixelValues, numPatches);
     }
 
     private void answer(ChatSession session, String question, InternVLChat.Images newImages, GenerationConfig generation) {
-        session.ask(question, newImages, generation, text -> out.print(text));
+        session.ask(question, newImages, generation, text -> {
+            out.print(text);
+            out.flush();   // stream each piece as it is decoded
+        });
         out.println();
     }
 

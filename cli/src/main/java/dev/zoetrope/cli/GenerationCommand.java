@@ -10,10 +10,12 @@ import dev.zoetrope.diffusion.pipelines.StableDiffusionLoader;
 import dev.zoetrope.diffusion.schedulers.Schedulers;
 import dev.zoetrope.hub.HubClient;
 import dev.zoetrope.hub.HubConfig;
+import dev.zoetrope.media.AtomicFiles;
 import dev.zoetrope.media.Images;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +116,13 @@ abstract class GenerationCommand implements Callable<Integer> {
         Latents noise = initNoise == null ? null : Latents.read(initNoise);
         long usedSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 32);
         List<Path> outputs = outputPaths(output == null ? mode() + "-{seed}.png" : output, batch, usedSeed);
+        for (Path p : outputs) {
+            try {
+                AtomicFiles.checkWritable(p);   // refuse now rather than after the whole run
+            } catch (IOException e) {
+                throw new UserError("--output: " + e.getMessage());
+            }
+        }
         GenerationSettings settings = GenerationSettings.of(prompt).withNegativePrompt(negativePrompt).withSteps(steps)
                 .withGuidanceScale(guidance).withGuidanceRescale(guidanceRescale).withSeed(usedSeed).withBatchSize(batch)
                 .withScheduler(scheduler).withEta(eta).withClipSkip(clipSkip);

@@ -43,6 +43,10 @@ final class InspectCommand implements Callable<Integer> {
                     else if (n.endsWith(".safetensors") && !isIndexedShard(p)) weights.add(p);
                 });
             }
+            if (configs.isEmpty() && weights.isEmpty()) {
+                throw new UserError(path + ": no .safetensors files and no config.json / model_index.json here"
+                        + " (not a model directory)");
+            }
             for (Path c : configs) printConfig(out, c);
             if (weights.isEmpty()) out.println("(no .safetensors files under " + path + ")");
             for (Path w : weights) printWeights(out, w);

@@ -28,13 +28,46 @@ public final class Zoe implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int exit;
+        try {
+            exit = commandLine().execute(args);
+        } catch (OutOfMemoryError e) {
+            System.err.println("zoe: out of memory (" + e.getMessage() + "): ask for a smaller image, batch or input,"
+                    + " or give Java more heap with ZOE_JAVA_OPTS=-Xmx<size>");
+            exit = 1;
+        }
+        System.exit(exit);
     }
 
+    /** The command line with Zoetrope's error handling: bad input is one line on stderr, never a stack trace. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Zoe());
         cl.setExecutionExceptionHandler(new Errors());
+        cl.setParameterExceptionHandler(new UsageErrors());
         return cl;
+    }
+
+    /** "zoe txt2img", "zoe bench gemm": how messages name the command. */
+    static String commandName(CommandLine cl) {
+        return cl.getCommandSpec().qualifiedName();
+    }
+
+    /**
+     * A command line picocli cannot parse (unknown option, missing or malformed value): one line naming the problem
+     * and where the help is, exit code 2 — instead of the whole usage text.
+     */
+    static final class UsageErrors implements CommandLine.IParameterExceptionHandler {
+        @Override
+        public int handleParseException(CommandLine.ParameterException e, String[] args) {
+            CommandLine cl = e.getCommandLine();
+            String message = e.getMessage();
+            if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+                message += "; did you mean " + String.join(" or ", u.getSuggestions()) + "?";
+            }
+            cl.getErr().println(commandName(cl) + ": " + message + " (see " + commandName(cl) + " --help)");
+            cl.getErr().flush();
+            return cl.getCommandSpec().exitCodeOnInvalidInput();
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {
@@ -46,14 +79,21 @@ public final class Zoe implements Runnable {
         }
     }
 
-    /** Expected failures (bad input) print one line and exit 1; anything else keeps its stack trace. */
+    /**
+     * Expected failures (bad input, unreadable or unwritable files, a failed download) print one line naming the
+     * command and exit 1; anything else is a bug and keeps its stack trace (exit 2).
+     */
     static final class Errors implements CommandLine.IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
-            if (e instanceof UserError || e instanceof dev.zoetrope.core.CheckpointException
-                    || e instanceof dev.zoetrope.media.MediaException || e instanceof java.io.IOException
-                    || e instanceof IllegalArgumentException || e instanceof java.util.concurrent.CancellationException) {
-                cl.getErr().println("zoe " + cl.getCommandName() + ": " + e.getMessage());
+            Throwable reported = e instanceof java.io.UncheckedIOException u && u.getCause() != null ? u.getCause() : e;
+            if (reported instanceof UserError || reported instanceof dev.zoetrope.core.CheckpointException
+                    || reported instanceof dev.zoetrope.media.MediaException || reported instanceof java.io.IOException
+                    || reported instanceof IllegalArgumentException
+                    || reported instanceof java.util.concurrent.CancellationException) {
+                String message = reported.getMessage() != null ? reported.getMessage() : reported.getClass().getSimpleName();
+                cl.getErr().println(commandName(cl) + ": " + message);
+                cl.getErr().flush();
                 return 1;
             }
             e.printStackTrace(cl.getErr());

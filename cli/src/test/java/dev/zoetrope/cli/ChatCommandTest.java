@@ -10,27 +10,26 @@ import dev.zoetrope.media.RgbImage;
 import dev.zoetrope.media.video.VideoWriter;
 import dev.zoetrope.models.internvl.ChatPrompts;
 import dev.zoetrope.models.internvl.InternVLChat;
+import dev.zoetrope.models.internvl.InternVlFixtures;
 import dev.zoetrope.models.internvl.InternVlPreprocessor;
 import dev.zoetrope.models.llm.GenerationConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,40 +39,46 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * video end to end, seeded sampling, and a one-line error for each bad input.
  */
 class ChatCommandTest {
-    static final Path FOLDER = Fixtures.folder("internvl");
-    static final Path MODEL = FOLDER.resolve("tiny-internvl2");
+    static final Path FOLDER = InternVlFixtures.folder();
+    static final Path MODEL = InternVlFixtures.modelDir();
 
     @TempDir
     Path temp;
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    /** zoe with the given arguments, stdin lines (null: none) and hub settings (null: the environment's). */
-    private static Run zoe(String stdin, HubConfig hub, String... args) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        PrintStream saved = System.out;
-        int exit;
-        try {
-            System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-            CommandLine cl = Zoe.commandLine();
-            cl.setErr(new PrintWriter(err, true));
-            ChatCommand chat = (ChatCommand) cl.getSubcommands().get("chat").getCommand();
+    /** zoe chat with the given arguments, stdin lines (null: none) and hub settings (null: the environment's). */
+    private static ZoeRun zoe(String stdin, HubConfig hub, String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "chat";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return ZoeRun.of(cl -> {
+            ChatCommand chat = ZoeRun.command(cl, "chat");
             if (stdin != null) chat.input = new BufferedReader(new StringReader(stdin));
             chat.hubConfig = hub;
-            String[] all = new String[args.length + 1];
-            all[0] = "chat";
-            System.arraycopy(args, 0, all, 1, args.length);
-            exit = cl.execute(all);
-        } finally {
-            System.setOut(saved);
-        }
-        return new Run(exit, bytes.toString(StandardCharsets.UTF_8), err.toString());
+        }, all);
     }
 
-    private static Json.Obj chatCase(String name) {
-        return Fixtures.json(FOLDER.resolve("cases/" + name + ".json"));
+    /** A first question without images (the cheapest chat case of that kind). */
+    private static Json.Obj textCase() {
+        return InternVlFixtures.cases("chat").stream().map(InternVlFixtures.Case::manifest)
+                .filter(m -> m.list("history_in") == null && m.list("images").isEmpty())
+                .min(Comparator.comparingInt(m -> m.intValue("prompt_len", 0)))
+                .orElseThrow(() -> new IllegalStateException("no text-only first-round chat case"));
+    }
+
+    /** The case that asks the next question after {@code first} (its history_in is first's history_out). */
+    private static Json.Obj followUp(Json.Obj first) {
+        return InternVlFixtures.cases("chat").stream().map(InternVlFixtures.Case::manifest)
+                .filter(m -> m.list("history_in") != null && m.list("history_in").equals(first.list("history_out"))
+                        && m.list("images").equals(first.list("images")))
+                .findFirst().orElseThrow(() -> new IllegalStateException("no follow-up of " + first.string("name", "?")));
+    }
+
+    /** A first question about one image, the one with the fewest tiles. */
+    private static Json.Obj imageCase() {
+        return InternVlFixtures.cases("chat").stream().map(InternVlFixtures.Case::manifest)
+                .filter(m -> m.list("history_in") == null && m.list("images").size() == 1)
+                .min(Comparator.comparingInt(m -> Json.Obj.of(m.list("images").get(0)).intValue("num_tiles", 0)))
+                .orElseThrow(() -> new IllegalStateException("no single-image first-round chat case"));
     }
 
     /** The image file and max_num of the preprocess case a chat case used (one image). */
@@ -88,7 +93,7 @@ class ChatCommandTest {
         throw new IllegalStateException("no preprocess case " + preprocess);
     }
 
-    private static void assertAnswers(Run run, String... responses) {
+    private static void assertAnswers(ZoeRun run, String... responses) {
         assertEquals(0, run.exit(), run.err());
         int from = 0;
         for (String r : responses) {
@@ -101,9 +106,9 @@ class ChatCommandTest {
 
     @Test
     void answersAboutAnImageAsTheReferenceDoes() {
-        Json.Obj c = chatCase("chat_image_auto_prefix");
+        Json.Obj c = imageCase();
         String[] image = imageOf(c);
-        Run run = zoe(null, null, "--model", MODEL.toString(), "--image", image[0], "--max-tiles", image[1],
+        ZoeRun run = zoe(null, null, "--model", MODEL.toString(), "--image", image[0], "--max-tiles", image[1],
                 "--max-new-tokens", "12", c.string("question", null));
         assertAnswers(run, c.string("response", null));
         assertEquals(c.string("response", null), run.out().strip());
@@ -111,19 +116,19 @@ class ChatCommandTest {
 
     @Test
     void theOlderPositionalModelFormStillWorks() {
-        Json.Obj c = chatCase("chat_text");
-        Run run = zoe(null, null, MODEL.toString(), "--max-new-tokens", "12", c.string("question", null));
+        Json.Obj c = textCase();
+        ZoeRun run = zoe(null, null, MODEL.toString(), "--max-new-tokens", "12", c.string("question", null));
         assertAnswers(run, c.string("response", null));
     }
 
     @Test
     void anInteractiveSessionKeepsHistoryTakesImagesAndResets() {
-        Json.Obj first = chatCase("chat_text"), second = chatCase("chat_text_round2"), image = chatCase("chat_image_auto_prefix");
+        Json.Obj first = textCase(), second = followUp(first), image = imageCase();
         String[] file = imageOf(image);
         String script = String.join("\n", first.string("question", null), second.string("question", null),
                 "", "/reset", "/image " + file[0], image.string("question", null), "/bogus", "/image " + temp.resolve("none.png"))
                 + "\n";
-        Run run = zoe(script, null, "--model", MODEL.toString(), "--max-tiles", file[1], "--max-new-tokens", "12");
+        ZoeRun run = zoe(script, null, "--model", MODEL.toString(), "--max-tiles", file[1], "--max-new-tokens", "12");
         // round 2 answers with round 1 in its history; after /reset the image question is a first question again
         assertAnswers(run, first.string("response", null), second.string("response", null), image.string("response", null));
         assertTrue(run.err().contains("new conversation"), run.err());
@@ -133,11 +138,11 @@ class ChatCommandTest {
 
     @Test
     void aHubRepoIdIsDownloadedIntoTheCacheAndRun() throws IOException {
-        Json.Obj c = chatCase("chat_text");
+        Json.Obj c = textCase();
         try (FakeHub hub = new FakeHub()) {
             hub.addRepo("zoetrope-test/tiny-internvl2", MODEL, FakeHub.files(), false);
             HubConfig config = new HubConfig(hub.endpoint(), temp.resolve("cache"), null, false, Duration.ofSeconds(10));
-            Run run = zoe(null, config, "--model", "zoetrope-test/tiny-internvl2", "--max-new-tokens", "12",
+            ZoeRun run = zoe(null, config, "--model", "zoetrope-test/tiny-internvl2", "--max-new-tokens", "12",
                     c.string("question", null));
             assertAnswers(run, c.string("response", null));
             assertTrue(Files.isDirectory(temp.resolve("cache/models--zoetrope-test--tiny-internvl2/snapshots")));
@@ -160,7 +165,7 @@ class ChatCommandTest {
         }
         VideoWriter.write(clip, frames, 12.0);
         String question = "What is happening in this video?";
-        Run run = zoe(null, null, "--model", MODEL.toString(), "--video", clip.toString(), "--frames", "4",
+        ZoeRun run = zoe(null, null, "--model", MODEL.toString(), "--video", clip.toString(), "--frames", "4",
                 "--max-new-tokens", "12", question);
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.err().contains("encoding 4 tile(s)"), run.err());
@@ -175,10 +180,10 @@ class ChatCommandTest {
 
     @Test
     void aSeedMakesSamplingReproducible() {
-        Json.Obj c = chatCase("chat_text");
+        Json.Obj c = textCase();
         String[] args = {"--model", MODEL.toString(), "--max-new-tokens", "10", "--sample", "--temperature", "1.5",
                 "--seed", "7", c.string("question", null)};
-        Run a = zoe(null, null, args), b = zoe(null, null, args);
+        ZoeRun a = zoe(null, null, args), b = zoe(null, null, args);
         assertEquals(0, a.exit(), a.err());
         assertEquals(a.out(), b.out());
         try (InternVLChat chat = InternVLChat.load(MODEL); Scope s = Scope.open()) {
@@ -188,14 +193,16 @@ class ChatCommandTest {
             String greedy = chat.chat(c.string("question", null), null, null, GenerationConfig.greedy(10, List.of()), null).response();
             assertNotEquals(greedy, a.out().strip(), "sampling at temperature 1.5 differs from greedy here");
         }
-        Run note = zoe(null, null, "--model", MODEL.toString(), "--max-new-tokens", "2", "--seed", "7", "Hi");
+        ZoeRun note = zoe(null, null, "--model", MODEL.toString(), "--max-new-tokens", "2", "--seed", "7", "Hi");
         assertTrue(note.err().contains("only apply with --sample"), note.err());
     }
 
-    private static void assertOneLineError(Run run, String expected) {
+    /** One error line (besides the progress note "encoding N tiles" that may come before it). */
+    private static void assertOneLineError(ZoeRun run, String expected) {
         assertEquals(1, run.exit(), run.out() + run.err());
         assertTrue(run.err().contains(expected), run.err());
-        assertEquals(1, run.err().strip().lines().filter(l -> l.startsWith("zoe chat: ") && !l.contains("encoding")).count(), run.err());
+        assertEquals(1, run.errLines().stream().filter(l -> l.startsWith("zoe chat: ") && !l.contains("encoding")).count(), run.err());
+        assertFalse(run.err().contains("\tat "), "stack trace in: " + run.err());
     }
 
     @Test
@@ -206,17 +213,17 @@ class ChatCommandTest {
         assertOneLineError(zoe(null, null, "--model", MODEL.toString(), "--image", corrupt.toString(), "Hi"),
                 corrupt + ": not a readable image");
         Path video = Files.write(temp.resolve("corrupt.mp4"), new byte[] {1, 2, 3, 4, 5});
-        Run run = zoe(null, null, "--model", MODEL.toString(), "--video", video.toString(), "Hi");
+        ZoeRun run = zoe(null, null, "--model", MODEL.toString(), "--video", video.toString(), "Hi");
         assertOneLineError(run, video.toString());
     }
 
     @Test
     void morePlaceholdersThanImagesIsAnError() {
-        String[] image = imageOf(chatCase("chat_image_auto_prefix"));
+        String[] image = imageOf(imageCase());
         assertOneLineError(zoe(null, null, "--model", MODEL.toString(), "--image", image[0], "--max-new-tokens", "2",
                 "Image-1: <image>\nImage-2: <image>\nCompare them."), "the prompt has 2 <image> placeholders but only 1 image was given");
         assertOneLineError(zoe(null, null, "--model", MODEL.toString(), "--max-new-tokens", "2", "<image>\nWhat is this?"),
-                "the prompt has 1 <image> placeholders but no image was given");
+                "the prompt has 1 <image> placeholder but no image was given");
     }
 
     @Test
@@ -228,13 +235,19 @@ class ChatCommandTest {
                 if (!f.getFileName().toString().equals("config.json")) Files.createSymbolicLink(small.resolve(f.getFileName()), f);
             }
         }
-        String config = Files.readString(MODEL.resolve("config.json"));
-        assertTrue(config.contains("\"max_position_embeddings\": 32768"));
-        Files.writeString(small.resolve("config.json"), config.replace("\"max_position_embeddings\": 32768", "\"max_position_embeddings\": 40"));
-        assertOneLineError(zoe(null, null, "--model", small.toString(), "Please tell me a long story about a dragon and a knight."),
-                "tokens but the model's context window (max_position_embeddings) is 40 tokens");
+        // a window three tokens longer than the text case's prompt
+        Json.Obj c = textCase();
+        int window = c.intValue("prompt_len", 0) + 3;
+        Map<String, Object> config = Json.parseObject(Files.readString(MODEL.resolve("config.json")));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> llm = (Map<String, Object>) config.get("llm_config");
+        llm.put("max_position_embeddings", (long) window);
+        Files.writeString(small.resolve("config.json"), Json.write(config));
+        String longer = (c.string("question", null) + " ").repeat(4).strip();
+        assertOneLineError(zoe(null, null, "--model", small.toString(), longer),
+                "tokens but the model's context window (max_position_embeddings) is " + window + " tokens");
         // a prompt that fits leaves the answer the room that is left
-        Run fits = zoe(null, null, "--model", small.toString(), "--max-new-tokens", "50", "Hello, who are you?");
+        ZoeRun fits = zoe(null, null, "--model", small.toString(), "--max-new-tokens", "50", c.string("question", null));
         assertEquals(0, fits.exit(), fits.err());
     }
 

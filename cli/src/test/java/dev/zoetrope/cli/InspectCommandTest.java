@@ -5,12 +5,7 @@ import dev.zoetrope.core.SafeTensors;
 import dev.zoetrope.core.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -27,31 +22,13 @@ class InspectCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {
+    private static ZoeRun zoe(String... args) {
+        return ZoeRun.of(args);
     }
 
-    private static Run zoe(String... args) {
-        StringWriter err = new StringWriter();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream stdout = System.out;
-        int exit;
-        try (PrintStream capture = new PrintStream(out, true, StandardCharsets.UTF_8)) {
-            System.setOut(capture); // inspect prints its listing to System.out
-            CommandLine cl = Zoe.commandLine();
-            cl.setErr(new PrintWriter(err, true));
-            exit = cl.execute(args);
-        } finally {
-            System.setOut(stdout);
-        }
-        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-    }
-
-    private static void assertOneLineError(Run run, Path file, String fragment) {
+    private static void assertOneLineError(ZoeRun run, Path file, String fragment) {
         assertEquals(1, run.exit(), "exit code; stderr: " + run.err());
-        String[] lines = run.err().strip().split("\\R");
-        assertEquals(1, lines.length, "one line on stderr: " + run.err());
-        assertTrue(lines[0].startsWith("zoe inspect: "), lines[0]);
-        assertTrue(lines[0].contains(file.toString()) && lines[0].contains(fragment), lines[0]);
+        run.assertOneLineError(file.toString(), fragment);
     }
 
     @Test
@@ -67,7 +44,7 @@ class InspectCommandTest {
         try (Scope s = Scope.open()) {
             SafeTensors.write(good, Map.of("unet.conv_in.weight", Tensor.of(new float[] {1, 2, 3, 4}, 2, 2)), null);
         }
-        Run ok = zoe("inspect", good.toString());
+        ZoeRun ok = zoe("inspect", good.toString());
         assertEquals(0, ok.exit(), ok.err());
         assertTrue(ok.out().contains("unet.conv_in.weight") && ok.out().contains("1 tensors"), ok.out());
 

@@ -5,7 +5,6 @@ import dev.zoetrope.hub.FakeHub;
 import dev.zoetrope.hub.HubConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -23,29 +22,19 @@ class PullCommandTest {
     @TempDir
     Path cache;
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private Run zoe(HubConfig config, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Zoe.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        ((PullCommand) cl.getSubcommands().get("pull").getCommand()).config = config;
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private static ZoeRun zoe(HubConfig config, String... args) {
+        return ZoeRun.of(cl -> ZoeRun.<PullCommand>command(cl, "pull").config = config, args);
     }
 
     @Test
     void pullsAPipelineAndPrintsTheSnapshot() throws Exception {
-        Path fixture = Fixtures.folder("sd").resolve("tiny-sd");
+        Path fixture = Fixtures.modelDir("sd", "txt2img");
         try (FakeHub hub = new FakeHub()) {
             FakeHub.Repo repo = hub.addRepo("zoetrope-test/tiny-sd", fixture,
                     FakeHub.files("unet/diffusion_pytorch_model.fp16.safetensors", "fp16 weights"), false);
             HubConfig config = new HubConfig(hub.endpoint(), cache, null, false, Duration.ofSeconds(10));
 
-            Run run = zoe(config, "pull", "zoetrope-test/tiny-sd", "--variant", "fp16", "--component", "unet,scheduler");
+            ZoeRun run = zoe(config, "pull", "zoetrope-test/tiny-sd", "--variant", "fp16", "--component", "unet,scheduler");
             assertEquals(0, run.exit(), run.err());
             Path snapshot = Path.of(run.out().strip());
             assertEquals(cache.resolve("models--zoetrope-test--tiny-sd/snapshots").resolve(repo.commit()), snapshot);
@@ -58,16 +47,16 @@ class PullCommandTest {
             assertTrue(run.err().contains("unet/diffusion_pytorch_model.fp16.safetensors"), run.err());
             assertTrue(run.err().contains("zoetrope-test/tiny-sd@" + repo.commit() + ", 4 files"), run.err());
 
-            Run offline = zoe(config.withOffline(true), "pull", "zoetrope-test/tiny-sd", "--variant", "fp16", "--component", "unet,scheduler");
+            ZoeRun offline = zoe(config.withOffline(true), "pull", "zoetrope-test/tiny-sd", "--variant", "fp16", "--component", "unet,scheduler");
             assertEquals(0, offline.exit(), offline.err());
             assertTrue(offline.err().contains("cached (hub not contacted)"), offline.err());
 
-            Run missing = zoe(config, "pull", "nobody/nothing");
+            ZoeRun missing = zoe(config, "pull", "nobody/nothing");
             assertEquals(1, missing.exit());
             assertEquals(1, missing.err().strip().lines().count(), missing.err());
             assertTrue(missing.err().startsWith("zoe pull: repository nobody/nothing not found"), missing.err());
 
-            Run bad = zoe(config, "pull", "not a repo");
+            ZoeRun bad = zoe(config, "pull", "not a repo");
             assertEquals(1, bad.exit());
             assertTrue(bad.err().contains("not a Hugging Face repo id"), bad.err());
         }

@@ -43,6 +43,14 @@ import java.util.regex.Pattern;
  * </ol>
  * Offline ({@code HF_HUB_OFFLINE}), or when the hub cannot be reached, the cached snapshot of the revision is
  * used; if there is none the error says so.
+ *
+ * <pre>{@code
+ * try (HubClient hub = HubClient.fromEnvironment()) {      // HF_ENDPOINT, HF_HOME / HF_HUB_CACHE, HF_TOKEN, HF_HUB_OFFLINE
+ *     Snapshot s = hub.download(RepoId.parse("stable-diffusion-v1-5/stable-diffusion-v1-5"), null,
+ *             FileSelection.model().variant("fp16"), null);
+ *     Path modelDir = s.dir();                               // snapshots/<commit>/ in the shared cache
+ * }
+ * }</pre>
  */
 public final class HubClient implements AutoCloseable {
     private static final Pattern SAFE_ETAG = Pattern.compile("[A-Za-z0-9._-]{1,128}");

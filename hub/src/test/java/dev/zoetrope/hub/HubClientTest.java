@@ -41,7 +41,7 @@ class HubClientTest {
     @BeforeEach
     void startHub() throws IOException {
         hub = new FakeHub();
-        fixture = Fixtures.folder("sd").resolve("tiny-sd");
+        fixture = Fixtures.modelDir("sd", "txt2img");
         // Beside the fixture pipeline, files a real repo has that a pipeline download must skip.
         repo = hub.addRepo(REPO, fixture, FakeHub.files(
                 "unet/diffusion_pytorch_model.bin", "pickled weights",

@@ -42,8 +42,46 @@ public final class AtomicFiles {
         // Keep the extension last: some writers (FFmpeg) pick the container from it.
         int dot = name.lastIndexOf('.');
         String suffix = dot > 0 ? name.substring(dot) : ".tmp";
-        Path tmp = Files.createTempFile(dir, "." + (dot > 0 ? name.substring(0, dot) : name) + ".partial-", suffix);
+        String prefix = "." + (dot > 0 ? name.substring(0, dot) : name) + ".partial-";
+        Path tmp;
+        try {
+            tmp = createFile(dir, prefix, suffix);
+        } catch (IOException e) {
+            throw new IOException("cannot create files in " + dir + reason(e), e);
+        }
         return new Pending(absolute, tmp);
+    }
+
+    /**
+     * A new empty file with a random name. Unlike {@code Files.createTempFile} (owner-only access) it gets the
+     * permissions any new file gets (the umask's), so the finished output is as readable as a file written in place.
+     */
+    private static Path createFile(Path dir, String prefix, String suffix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path candidate = dir.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong(), 36) + suffix);
+            try {
+                return Files.createFile(candidate);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt >= 100) throw e;
+            }
+        }
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    /**
+     * Fails as {@link #write} would when {@code target}'s folder takes no new files (missing, read-only, a special
+     * file system), without touching {@code target}: lets a long job refuse before it starts.
+     */
+    public static void checkWritable(Path target) throws IOException {
+        begin(target).abort();
+    }
+
+    /** " (permission denied)", " (Read-only file system)" ... or "" when the exception says nothing more useful. */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) return " (permission denied)";
+        if (e instanceof java.nio.file.FileSystemException f) return f.getReason() != null ? " (" + f.getReason() + ")" : "";
+        return e.getMessage() != null ? " (" + e.getMessage() + ")" : "";
     }
 
     /** A temporary file waiting to replace its target. */
@@ -65,15 +103,27 @@ public final class AtomicFiles {
             return target;
         }
 
-        /** Moves the temporary file over the target (atomically where the file system can). */
+        /**
+         * Moves the temporary file over the target (atomically where the file system can); a target that existed keeps
+         * its POSIX permissions.
+         */
         public void commit() throws IOException {
             if (finished) throw new IllegalStateException("already " + (Files.exists(temporary) ? "aborted" : "committed") + ": " + target);
+            keepPermissions();
             try {
                 Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
             }
             finished = true;
+        }
+
+        private void keepPermissions() {
+            try {
+                if (Files.isRegularFile(target)) Files.setPosixFilePermissions(temporary, Files.getPosixFilePermissions(target));
+            } catch (IOException | UnsupportedOperationException e) {
+                // not a POSIX file system, or not ours to read: the new file keeps its default permissions
+            }
         }
 
         /** Deletes the temporary file unless committed; safe to call more than once. */

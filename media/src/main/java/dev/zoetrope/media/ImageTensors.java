@@ -73,15 +73,27 @@ public final class ImageTensors {
         return t;
     }
 
-    /** An image from an [H, W, 3] U8 tensor. */
+    /**
+     * An image from an [H, W, 3] U8 tensor, or from an [H, W] U8 grey image (a mask) with the value in all three
+     * channels, as Pillow's {@code convert("RGB")} of an "L" image gives.
+     */
     public static RgbImage fromUint8Tensor(Tensor tensor) {
         int[] shape = tensor.shape();
-        if (tensor.dtype() != DType.U8 || shape.length != 3 || shape[2] != 3) {
-            throw new IllegalArgumentException("expected a U8 tensor [H, W, 3], got " + tensor.dtype() + " " + Arrays.toString(shape));
+        boolean grey = shape.length == 2;
+        if (tensor.dtype() != DType.U8 || !(grey || shape.length == 3 && shape[2] == 3)) {
+            throw new IllegalArgumentException("expected a U8 tensor [H, W, 3] or [H, W], got " + tensor.dtype() + " "
+                    + Arrays.toString(shape));
         }
         Tensor c = tensor.contiguous();
-        byte[] px = new byte[shape[0] * shape[1] * 3];
-        MemorySegment.copy(c.segment(), ValueLayout.JAVA_BYTE, c.offset(), px, 0, px.length);
+        int plane = shape[0] * shape[1];
+        byte[] px = new byte[plane * 3];
+        if (grey) {
+            byte[] values = new byte[plane];
+            MemorySegment.copy(c.segment(), ValueLayout.JAVA_BYTE, c.offset(), values, 0, plane);
+            for (int p = 0; p < plane; p++) px[p * 3] = px[p * 3 + 1] = px[p * 3 + 2] = values[p];
+        } else {
+            MemorySegment.copy(c.segment(), ValueLayout.JAVA_BYTE, c.offset(), px, 0, px.length);
+        }
         return new RgbImage(shape[1], shape[0], px);
     }
 }

@@ -54,6 +54,7 @@ public final class Images {
 
     /** Reads an image file as 8-bit RGB; a {@link MediaException} naming the file if it cannot. */
     public static RgbImage read(Path path) {
+        if (Files.isDirectory(path)) throw new MediaException(path + " is a folder, not an image file");
         if (!Files.isRegularFile(path)) throw new MediaException("image file not found: " + path);
         String format = "image";
         try (ImageInputStream in = ImageIO.createImageInputStream(path.toFile())) {
@@ -272,6 +273,7 @@ public final class Images {
 
     /** The text chunks (tEXt, zTXt, iTXt) of a PNG file, in file order. */
     public static Map<String, String> readPngText(Path path) {
+        if (Files.isDirectory(path)) throw new MediaException(path + " is a folder, not an image file");
         if (!Files.isRegularFile(path)) throw new MediaException("image file not found: " + path);
         try (ImageInputStream in = ImageIO.createImageInputStream(path.toFile())) {
             Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName("png");

@@ -68,6 +68,14 @@ class ImageTensorsTest {
             assertArrayEquals(new int[]{16, 16, 3}, t.shape());
             assertEquals(255f, t.getFloat(0, 0, 1));
             assertEquals(img, ImageTensors.fromUint8Tensor(t));
+
+            // an [H, W] grey mask becomes R = G = B, as Pillow's "L" → "RGB"
+            Tensor red = t.select(2, 0).contiguous();                                 // [16, 16]
+            RgbImage grey = ImageTensors.fromUint8Tensor(red);
+            for (int v = 0; v < 256; v++) {
+                for (int c = 0; c < 3; c++) assertEquals(v, grey.get(v % 16, v / 16, c));
+            }
+            assertThrows(IllegalArgumentException.class, () -> ImageTensors.fromUint8Tensor(t.narrow(2, 0, 2)));
         }
     }
 }

@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ImagesTest {
 
@@ -84,6 +85,22 @@ class ImagesTest {
         assertEquals("disk full", failure.getMessage());
         assertEquals(List.of(out), listing(dir), "no temporary file is left behind");
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(out)), "the old file is untouched");
+    }
+
+    /** The finished file gets the permissions of any new file (not owner-only); an overwritten file keeps its own. */
+    @Test
+    void writtenFilesHaveOrdinaryPermissions(@TempDir Path dir) throws IOException {
+        Path plain = Files.createFile(dir.resolve("plain.txt"));
+        assumeTrue(plain.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions only");
+        Path out = dir.resolve("new.png");
+        Images.writePng(RgbImage.blank(2, 2), out);
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(out));
+
+        var custom = java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----");
+        Files.setPosixFilePermissions(out, custom);
+        Images.writePng(RgbImage.blank(3, 3), out);
+        assertEquals(custom, Files.getPosixFilePermissions(out));
+        assertEquals(3, Images.read(out).width());
     }
 
     private static List<Path> listing(Path dir) throws IOException {

@@ -36,9 +36,10 @@ class PillowResizeParityTest {
                         () -> assertExact(source, size[0], size[1], folder.resolve(resized))));
             }
             String thumb = c.string("thumbnail_png", null);
+            int tile = c.intValue("image_size", -1);
             if (thumb != null && seen.add(thumb)) {
-                tests.add(DynamicTest.dynamicTest(c.string("name", "?") + " thumbnail 448x448",
-                        () -> assertExact(source, 448, 448, folder.resolve(thumb))));
+                tests.add(DynamicTest.dynamicTest(c.string("name", "?") + " thumbnail " + tile + "x" + tile,
+                        () -> assertExact(source, tile, tile, folder.resolve(thumb))));
             }
         }
         if (tests.isEmpty()) fail("no cases in " + folder.resolve("preprocess/manifest.json"));

@@ -71,6 +71,42 @@ public final class Fixtures {
         }
     }
 
+    /**
+     * The model folder ({@code model_dir}) of the first case of {@code kind} in a folder's index.json, e.g.
+     * {@code modelDir("sd", "unet")} for the Stable Diffusion model the fixtures were made with. Tests that need
+     * "the model" take it from here rather than naming the folder, so another fixture set may name it otherwise.
+     */
+    public static Path modelDir(String folderName, String kind) {
+        for (Case c : cases(folderName, kind)) {
+            if (c.modelDir() != null) return c.modelDir();
+        }
+        throw new IllegalStateException("no " + kind + " case with a model_dir in " + folder(folderName).resolve("index.json"));
+    }
+
+    /**
+     * The one sub-folder of a fixture folder whose config.json lists {@code architecture} in "architectures", for
+     * folders without an index.json (internvl).
+     */
+    public static Path modelDirByArchitecture(String folderName, String architecture) {
+        Path folder = folder(folderName);
+        List<Path> found = new ArrayList<>();
+        try (var entries = Files.list(folder)) {
+            for (Path dir : entries.sorted().toList()) {
+                Path config = dir.resolve("config.json");
+                if (Files.isRegularFile(config) && json(config).strings("architectures", List.of()).contains(architecture)) {
+                    found.add(dir);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (found.size() != 1) {
+            throw new IllegalStateException("expected one model folder with architectures [" + architecture + "] in " + folder
+                    + ", found " + found);
+        }
+        return found.get(0);
+    }
+
     /** The cases of a folder's index.json, optionally only those of one kind (null = all). */
     public static List<Case> cases(String folderName, String kind) {
         Path folder = folder(folderName);

@@ -24,7 +24,9 @@ public record Img2ImgRequest(GenerationSettings settings, RgbImage image, double
         if (settings == null) throw new IllegalArgumentException("settings must not be null");
         if (image == null) throw new IllegalArgumentException("img2img needs an image");
         if (!(strength >= 0 && strength <= 1)) throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
-        if (width < 0 || height < 0) throw new IllegalArgumentException("size must be positive, got " + width + "x" + height);
+        if (width < 0 || height < 0) {
+            throw new IllegalArgumentException("width and height must not be negative (0 = the default), got " + width + "x" + height);
+        }
     }
 
     public static Img2ImgRequest of(GenerationSettings settings, RgbImage image) {

@@ -25,7 +25,9 @@ public record InpaintRequest(GenerationSettings settings, RgbImage image, RgbIma
         if (image == null) throw new IllegalArgumentException("inpaint needs an image");
         if (mask == null) throw new IllegalArgumentException("inpaint needs a mask");
         if (!(strength >= 0 && strength <= 1)) throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
-        if (width < 0 || height < 0) throw new IllegalArgumentException("size must be positive, got " + width + "x" + height);
+        if (width < 0 || height < 0) {
+            throw new IllegalArgumentException("width and height must not be negative (0 = the default), got " + width + "x" + height);
+        }
         if (blend == null) blend = InpaintBlend.DIFFUSERS;
     }
 

@@ -36,8 +36,10 @@ public record Latents(int[] shape, float[] values) {
         try (Weights w = Weights.open(file); Scope s = Scope.open()) {
             Set<String> names = w.names();
             if (names.size() != 1) {
+                String listed = names.stream().limit(3).collect(java.util.stream.Collectors.joining(", "))
+                        + (names.size() > 3 ? ", …" : "");
                 throw new CheckpointException(file + ": expected exactly one tensor (the initial latents), found "
-                        + names.size() + (names.isEmpty() ? "" : " " + names));
+                        + names.size() + (names.isEmpty() ? "" : " (" + listed + ")"));
             }
             String name = names.iterator().next();
             Tensor t = w.get(name);

@@ -1,6 +1,7 @@
 package dev.zoetrope.diffusion.pipelines;
 
 import dev.zoetrope.core.CheckpointException;
+import dev.zoetrope.core.ComponentFolders;
 import dev.zoetrope.core.Json;
 import dev.zoetrope.diffusion.schedulers.SchedulerConfig;
 import dev.zoetrope.diffusion.schedulers.SchedulerType;
@@ -28,6 +29,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,7 +49,8 @@ import java.util.Set;
  *       stable-diffusion-v1-5 (PNDM, ε) or, for SD 2.x, stable-diffusion-2-1 (DDIM, v-prediction, 768 px);</li>
  *   <li>a hub repo id ({@code org/name}): the five components are downloaded into the standard cache.</li>
  * </ul>
- * Every missing piece is reported naming the component and the path that was expected.
+ * Every missing piece is reported naming the component and the path that was expected. A component stored as a link
+ * file (a symlink checked out without symlink support) is followed ({@link ComponentFolders}).
  */
 public final class StableDiffusionLoader {
     /** The components a Stable Diffusion folder must have (model_index.json keys = sub-folder names). */
@@ -90,6 +93,14 @@ public final class StableDiffusionLoader {
     // ---------------------------------------------------------------- local path or hub repo
 
     /**
+     * {@link #fromPretrained(String, HubClient, String, String, String, DownloadListener)} with the defaults: branch
+     * main, plain (full-precision) weights, no config override, no progress.
+     */
+    public static StableDiffusion fromPretrained(String model, HubClient client) {
+        return fromPretrained(model, client, null, null, null, null);
+    }
+
+    /**
      * What users pass as a model: an existing folder or file is loaded from disk; otherwise a Hugging Face repo id
      * ({@code org/name}) whose Stable Diffusion components are downloaded into (or found in) the standard cache
      * through {@code client}. A single-file checkpoint without a config folder at hand gets the config files of its
@@ -112,7 +123,7 @@ public final class StableDiffusionLoader {
                         throw new CheckpointException(config + ": no such config folder, and not a Hugging Face repo id");
                     }
                     configDir = downloadConfigs(client, config, listener);
-                } else if (configDir == null && !Files.isDirectory(siblingConfig(local).resolve("tokenizer"))) {
+                } else if (configDir == null && !Files.isDirectory(ComponentFolders.resolve(siblingConfig(local), "tokenizer"))) {
                     configDir = downloadConfigs(client, referenceRepo(local), listener);
                 }
                 return fromSingleFile(local, new SingleFileOptions(configDir));
@@ -123,8 +134,9 @@ public final class StableDiffusionLoader {
                         + "repo id (org/name)");
             }
             FileSelection selection = FileSelection.components(COMPONENTS).variant(variant);
-            Snapshot snapshot = client.download(RepoId.parse(model), revision, selection, listener);
-            return fromDiffusersFolder(snapshot.dir());
+            RepoId repo = RepoId.parse(model);
+            Snapshot snapshot = client.download(repo, revision, selection, listener);
+            return fromDiffusersFolder(snapshot.dir(), repo.name());   // the repo's name, not the snapshot's commit folder
         } catch (IOException e) {
             throw new CheckpointException(e.getMessage(), e);
         }
@@ -159,14 +171,21 @@ public final class StableDiffusionLoader {
 
     /** A diffusers pipeline folder. */
     public static StableDiffusion fromDiffusersFolder(Path dir) {
+        return fromDiffusersFolder(dir, name(dir));
+    }
+
+    /** A diffusers pipeline folder, named {@code name} in the generation parameters. */
+    static StableDiffusion fromDiffusersFolder(Path dir, String name) {
         Path indexFile = dir.resolve("model_index.json");
         if (!Files.isRegularFile(indexFile)) {
             throw new CheckpointException(dir + ": not a diffusers model folder (model_index.json not found)");
         }
         Json.Obj index = Configs.read(indexFile);
+        Map<String, Path> folders = new HashMap<>();
         for (String component : COMPONENTS) {
             String cls = componentClass(index, indexFile, component);
-            Path folder = dir.resolve(component);
+            Path folder = ComponentFolders.resolve(dir, component);
+            folders.put(component, folder);
             if (!Files.isDirectory(folder)) {
                 throw new CheckpointException(folder + ": folder of component '" + component + "' (" + cls
                         + ", listed in model_index.json) is missing");
@@ -176,14 +195,14 @@ public final class StableDiffusionLoader {
             if (component.equals("unet") && !cls.equals("UNet2DConditionModel")) throw unsupported(indexFile, component, cls);
             if (component.equals("vae") && !cls.equals("AutoencoderKL")) throw unsupported(indexFile, component, cls);
         }
-        SchedulerConfig scheduler = schedulerConfig(dir.resolve("scheduler").resolve("scheduler_config.json"));
+        SchedulerConfig scheduler = schedulerConfig(folders.get("scheduler").resolve("scheduler_config.json"));
         List<AutoCloseable> opened = new ArrayList<>();
         try {
-            ClipTokenizer tokenizer = track(opened, ClipTokenizer.load(dir.resolve("tokenizer")));
-            ClipTextModel textEncoder = track(opened, ClipTextModel.load(dir.resolve("text_encoder")));
-            UNet2DConditionModel unet = track(opened, UNet2DConditionModel.load(dir.resolve("unet")));
-            AutoencoderKL vae = track(opened, AutoencoderKL.load(dir.resolve("vae")));
-            return new StableDiffusion(name(dir), tokenizer, textEncoder, unet, vae, scheduler, 0, reversed(opened));
+            ClipTokenizer tokenizer = track(opened, ClipTokenizer.load(folders.get("tokenizer")));
+            ClipTextModel textEncoder = track(opened, ClipTextModel.load(folders.get("text_encoder")));
+            UNet2DConditionModel unet = track(opened, UNet2DConditionModel.load(folders.get("unet")));
+            AutoencoderKL vae = track(opened, AutoencoderKL.load(folders.get("vae")));
+            return new StableDiffusion(name, tokenizer, textEncoder, unet, vae, scheduler, 0, reversed(opened));
         } catch (RuntimeException e) {
             closeQuietly(opened, e);
             throw e;
@@ -232,16 +251,16 @@ public final class StableDiffusionLoader {
             }
             LdmCheckpoint.ModelType type = checkpoint.modelType();
             Path configDir = options.configDir() != null ? options.configDir() : siblingConfig(file);
-            Path tokenizerDir = configDir.resolve("tokenizer");
+            Path tokenizerDir = ComponentFolders.resolve(configDir, "tokenizer");
             if (!Files.isDirectory(tokenizerDir)) {
                 throw new CheckpointException(file + ": a single-file checkpoint carries no tokenizer; give a config "
                         + "folder (a diffusers folder of the same architecture, e.g. " + type.referenceRepo()
                         + ", weights not needed) or put its tokenizer/ folder at " + tokenizerDir);
             }
-            Path textConfig = configDir.resolve("text_encoder/config.json");
-            Path unetConfig = configDir.resolve("unet/config.json");
-            Path vaeConfig = configDir.resolve("vae/config.json");
-            Path schedulerFile = configDir.resolve("scheduler/scheduler_config.json");
+            Path textConfig = ComponentFolders.resolve(configDir, "text_encoder").resolve("config.json");
+            Path unetConfig = ComponentFolders.resolve(configDir, "unet").resolve("config.json");
+            Path vaeConfig = ComponentFolders.resolve(configDir, "vae").resolve("config.json");
+            Path schedulerFile = ComponentFolders.resolve(configDir, "scheduler").resolve("scheduler_config.json");
             ClipTextModel textEncoder = Files.isRegularFile(textConfig)
                     ? checkpoint.textEncoder(ClipTextConfig.load(textConfig)) : checkpoint.textEncoder();
             UNet2DConditionModel unet = Files.isRegularFile(unetConfig)

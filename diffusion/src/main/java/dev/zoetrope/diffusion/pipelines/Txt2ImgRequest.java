@@ -12,7 +12,9 @@ package dev.zoetrope.diffusion.pipelines;
 public record Txt2ImgRequest(GenerationSettings settings, int width, int height, Latents initialLatents) {
     public Txt2ImgRequest {
         if (settings == null) throw new IllegalArgumentException("settings must not be null");
-        if (width < 0 || height < 0) throw new IllegalArgumentException("size must be positive, got " + width + "x" + height);
+        if (width < 0 || height < 0) {
+            throw new IllegalArgumentException("width and height must not be negative (0 = the default), got " + width + "x" + height);
+        }
     }
 
     /** The model's default size, noise from the seed. */

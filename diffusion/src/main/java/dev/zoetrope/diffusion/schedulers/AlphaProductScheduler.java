@@ -70,6 +70,36 @@ abstract class AlphaProductScheduler implements Scheduler {
         }
     }
 
+    /**
+     * The n timesteps of diffusers' timestep_spacing in ascending order, as DDIM and PNDM space them: "linspace"
+     * {@code round(linspace(0, T − 1, n))}, "leading" {@code arange(n)·(T // n) + steps_offset}, "trailing"
+     * {@code round(arange(T, 0, −T/n)) − 1}.
+     */
+    protected double[] spacedTimesteps(int n) {
+        checkSteps(n);
+        int trainSteps = config.numTrainTimesteps();
+        return switch (config.timestepSpacing()) {
+            case LINSPACE -> NumpyCompat.round(NumpyCompat.linspace(0, trainSteps - 1, n));
+            case LEADING -> {
+                int stepRatio = trainSteps / n;
+                double[] t = new double[n];
+                for (int i = 0; i < n; i++) t[i] = (double) i * stepRatio + config.stepsOffset();
+                yield t;
+            }
+            case TRAILING -> {
+                double[] t = NumpyCompat.round(NumpyCompat.arange(trainSteps, 0, -((double) trainSteps / n)));
+                for (int i = 0; i < t.length; i++) t[i] -= 1;
+                yield reversed(t);
+            }
+        };
+    }
+
+    protected static double[] reversed(double[] x) {
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) y[i] = x[x.length - 1 - i];
+        return y;
+    }
+
     protected void checkSteps(int n) {
         if (n < 1) throw new IllegalArgumentException("num_inference_steps must be at least 1, got " + n);
         if (n > config.numTrainTimesteps()) {

@@ -38,30 +38,8 @@ public final class DDIMScheduler extends AlphaProductScheduler {
 
     @Override
     public void setTimesteps(int n) {
-        checkSteps(n);
-        int trainSteps = config.numTrainTimesteps();
-        double[] ts = switch (config.timestepSpacing()) {
-            case LINSPACE -> NumpyCompat.round(NumpyCompat.linspace(0, trainSteps - 1, n));
-            case LEADING -> {
-                int stepRatio = trainSteps / n;
-                double[] t = new double[n];
-                for (int i = 0; i < n; i++) t[i] = (double) i * stepRatio + config.stepsOffset();
-                yield t;
-            }
-            case TRAILING -> {
-                double[] t = NumpyCompat.round(NumpyCompat.arange(trainSteps, 0, -((double) trainSteps / n)));
-                for (int i = 0; i < t.length; i++) t[i] -= 1;
-                yield reverse(t); // descending already; every branch yields ascending values
-            }
-        };
-        timesteps = reverse(ts);
+        timesteps = reversed(spacedTimesteps(n));
         numInferenceSteps = n;
-    }
-
-    private static double[] reverse(double[] x) {
-        double[] y = new double[x.length];
-        for (int i = 0; i < x.length; i++) y[i] = x[x.length - 1 - i];
-        return y;
     }
 
     /** σ_t² of DDIM's eq. (16) for η = 1: (1 − ᾱ_prev)/(1 − ᾱ_t) · (1 − ᾱ_t/ᾱ_prev). */

@@ -106,13 +106,7 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
         } else {
             sig = NumpyCompat.interpOverIndex(ts, trainSigmas);
         }
-        float last = switch (config.finalSigmasType()) {
-            case ZERO -> 0f;
-            case SIGMA_MIN -> (float) Math.sqrt((1f - alphasCumprod[0]) / alphasCumprod[0]);
-        };
-        float[] sigmas = new float[sig.length + 1];
-        for (int i = 0; i < sig.length; i++) sigmas[i] = (float) sig[i];
-        sigmas[sig.length] = last;
+        float[] sigmas = withFinalSigma(sig);
         double[] timesteps = new double[ts.length];
         for (int i = 0; i < ts.length; i++) timesteps[i] = (double) (long) ts[i]; // .to(int64) truncates
         install(timesteps, sigmas, n);
@@ -143,14 +137,8 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
     /** A timestep missing from the schedule maps to the last step (diffusers' DPM-Solver lookup). */
     @Override
     protected int indexForTimestep(double timestep) {
-        int first = -1;
-        for (int i = 0; i < timesteps.length; i++) {
-            if (timesteps[i] == timestep) {
-                if (first >= 0) return i;
-                first = i;
-            }
-        }
-        return first >= 0 ? first : timesteps.length - 1;
+        int index = scheduleIndex(timestep);
+        return index >= 0 ? index : timesteps.length - 1;
     }
 
     /** α_t and σ_t of the VP process at noise level σ (or 1 − σ and σ for flow sigmas), float32. */

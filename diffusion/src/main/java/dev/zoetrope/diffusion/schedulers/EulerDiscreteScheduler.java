@@ -62,13 +62,7 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
                     orDefault(config.sigmaMax(), sig[0]), n);
             ts = SigmaTables.timestepsOf(sig, logSigmas);
         }
-        float last = switch (config.finalSigmasType()) {
-            case ZERO -> 0f;
-            case SIGMA_MIN -> (float) Math.sqrt((1f - alphasCumprod[0]) / alphasCumprod[0]);
-        };
-        float[] sigmas = new float[sig.length + 1];
-        for (int i = 0; i < sig.length; i++) sigmas[i] = (float) sig[i];
-        sigmas[sig.length] = last;
+        float[] sigmas = withFinalSigma(sig);
         boolean continuousV = config.timestepType() == SchedulerConfig.TimestepType.CONTINUOUS
                 && config.predictionType() == SchedulerConfig.PredictionType.V_PREDICTION;
         // continuous v-prediction models take 0.25·ln σ (float32) for every sigma but the last

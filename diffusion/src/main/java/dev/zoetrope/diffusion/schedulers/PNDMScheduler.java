@@ -35,24 +35,8 @@ public final class PNDMScheduler extends AlphaProductScheduler {
 
     @Override
     public void setTimesteps(int n) {
-        checkSteps(n);
         int trainSteps = config.numTrainTimesteps();
-        // ascending, as diffusers' _timesteps
-        double[] base = switch (config.timestepSpacing()) {
-            case LINSPACE -> NumpyCompat.round(NumpyCompat.linspace(0, trainSteps - 1, n));
-            case LEADING -> {
-                int stepRatio = trainSteps / n;
-                double[] t = new double[n];
-                for (int i = 0; i < n; i++) t[i] = (double) i * stepRatio + config.stepsOffset();
-                yield t;
-            }
-            case TRAILING -> {
-                double[] t = NumpyCompat.round(NumpyCompat.arange(trainSteps, 0, -((double) trainSteps / n)));
-                double[] asc = new double[t.length];
-                for (int i = 0; i < t.length; i++) asc[i] = t[t.length - 1 - i] - 1;
-                yield asc;
-            }
-        };
+        double[] base = spacedTimesteps(n);   // ascending, as diffusers' _timesteps
         int len = base.length;
         if (config.skipPrkSteps()) {
             prkTimesteps = new double[0];
@@ -97,12 +81,6 @@ public final class PNDMScheduler extends AlphaProductScheduler {
         curModelOutput = null;
         counter = 0;
         numInferenceSteps = n;
-    }
-
-    private static double[] reversed(double[] x) {
-        double[] y = new double[x.length];
-        for (int i = 0; i < x.length; i++) y[i] = x[x.length - 1 - i];
-        return y;
     }
 
     /** The Runge–Kutta warm-up timesteps (empty with skip_prk_steps). */

@@ -1,5 +1,7 @@
 package dev.zoetrope.diffusion.schedulers;
 
+import dev.zoetrope.core.ComponentFolders;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -85,34 +87,19 @@ public final class Schedulers {
     }
 
     /**
-     * Finds scheduler_config.json under a model directory or scheduler folder. A {@code scheduler} entry that is
-     * a symbolic link checked out as a plain file (git without symlink support writes the link target into
-     * it, as for diffusers folders that share components) is followed.
+     * Finds scheduler_config.json under a model directory or scheduler folder (a {@code scheduler} entry checked out
+     * as a link file is followed: {@link ComponentFolders}).
      */
     public static Path configFile(Path modelDirOrConfig) {
         if (Files.isRegularFile(modelDirOrConfig) && modelDirOrConfig.getFileName().toString().endsWith(".json")) {
             return modelDirOrConfig;
         }
-        Path schedulerDir = followLinkFile(modelDirOrConfig.resolve("scheduler"));
+        Path schedulerDir = ComponentFolders.resolve(modelDirOrConfig, "scheduler");
         for (Path candidate : new Path[] {schedulerDir.resolve("scheduler_config.json"),
                 modelDirOrConfig.resolve("scheduler_config.json")}) {
             if (Files.isRegularFile(candidate)) return candidate;
         }
         throw new IllegalArgumentException("no scheduler config: neither " + modelDirOrConfig.resolve("scheduler/scheduler_config.json")
                 + " nor " + modelDirOrConfig.resolve("scheduler_config.json") + " exists");
-    }
-
-    /** A small regular file holding a relative path to an existing directory stands for a symlink to it. */
-    private static Path followLinkFile(Path path) {
-        try {
-            if (Files.isRegularFile(path) && Files.size(path) < 4096) {
-                String target = Files.readString(path).trim();
-                Path resolved = path.resolveSibling(target).normalize();
-                if (!target.isEmpty() && !target.contains("\n") && Files.isDirectory(resolved)) return resolved;
-            }
-        } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
-            // not a link file: fall through
-        }
-        return path;
     }
 }

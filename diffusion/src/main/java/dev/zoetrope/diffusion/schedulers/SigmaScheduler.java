@@ -46,6 +46,21 @@ abstract class SigmaScheduler implements Scheduler {
         return numInferenceSteps;
     }
 
+    /**
+     * The schedule's sigmas in float32 with the final one appended: 0, or the σ of ᾱ_0 for final_sigmas_type
+     * "sigma_min" (diffusers' Euler and DPM-Solver schedulers).
+     */
+    protected float[] withFinalSigma(double[] sig) {
+        float last = switch (config.finalSigmasType()) {
+            case ZERO -> 0f;
+            case SIGMA_MIN -> (float) Math.sqrt((1f - alphasCumprod[0]) / alphasCumprod[0]);
+        };
+        float[] sigmas = new float[sig.length + 1];
+        for (int i = 0; i < sig.length; i++) sigmas[i] = (float) sig[i];
+        sigmas[sig.length] = last;
+        return sigmas;
+    }
+
     /** A copy of the sigma table of the current schedule (timesteps + 1 entries). */
     public float[] sigmas() {
         return sigmas.clone();
@@ -93,15 +108,21 @@ abstract class SigmaScheduler implements Scheduler {
 
     /** The position of a timestep in the schedule: the second match if it occurs twice (so img2img does not skip a sigma). */
     protected int indexForTimestep(double timestep) {
+        int index = scheduleIndex(timestep);
+        if (index < 0) {
+            throw new IllegalArgumentException("timestep " + timestep + " is not in the schedule " + Arrays.toString(timesteps));
+        }
+        return index;
+    }
+
+    /** diffusers' index_for_timestep: the second occurrence if there are two, else the first; −1 when absent. */
+    protected final int scheduleIndex(double timestep) {
         int first = -1;
         for (int i = 0; i < timesteps.length; i++) {
             if (timesteps[i] == timestep) {
                 if (first >= 0) return i;
                 first = i;
             }
-        }
-        if (first < 0) {
-            throw new IllegalArgumentException("timestep " + timestep + " is not in the schedule " + Arrays.toString(timesteps));
         }
         return first;
     }

@@ -1,5 +1,6 @@
 package dev.zoetrope.diffusion.noise;
 
+import dev.zoetrope.core.Json;
 import dev.zoetrope.core.SafeTensors;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
@@ -7,7 +8,6 @@ import dev.zoetrope.core.noise.TorchGenerator;
 import dev.zoetrope.core.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -34,22 +34,48 @@ class NoiseSourceTest {
         }
     }
 
+    /**
+     * Two seeds of the rng fixtures and a full float32 tensor of shape [1, ...] both record: a batch of two drawn
+     * with one generator per entry holds exactly those two tensors.
+     */
     @Test
     void aListOfGeneratorsSeedsEachBatchEntry() {
-        Path rng = Fixtures.folder("rng");
+        List<Fixtures.Case> cases = Fixtures.cases("rng", "randn");
+        Fixtures.Case first = cases.get(0);
+        // torch seeds the engine with the low 32 bits: take a second seed whose stream differs
+        Fixtures.Case second = cases.stream().filter(c -> (seed(c) & 0xffffffffL) != (seed(first) & 0xffffffffL)).findFirst()
+                .orElseThrow(() -> new AssertionError("the rng fixtures need two seeds with different streams"));
+        String tensor = first.manifest().obj("tensors").map().keySet().stream()
+                .filter(n -> isFullFloat32WithBatchOne(first, n) && isFullFloat32WithBatchOne(second, n))
+                .findFirst().orElseThrow(() -> new AssertionError("no full float32 [1, ...] tensor in both " + first + " and " + second));
+        int[] one = first.manifest().obj("tensors").obj(tensor).ints("shape", null);
+        int[] two = one.clone();
+        two[0] = 2;
+        long seed0 = seed(first), seed1 = seed(second);
         try (Scope s = Scope.open();
-             SafeTensors seed0 = SafeTensors.open(rng.resolve("cases/randn_seed_0.safetensors"));
-             SafeTensors seed1 = SafeTensors.open(rng.resolve("cases/randn_seed_1.safetensors"))) {
-            NoiseSource noise = NoiseSource.perSample(List.of(TorchGenerator.seeded(0), TorchGenerator.seeded(1)));
-            Tensor batch = noise.randn(2, 4, 8, 8);
-            assertArrayEquals(new int[] {2, 4, 8, 8}, batch.shape());
-            assertArrayEquals(seed0.get("float32__1x4x8x8").toFloatArray(), batch.select(0, 0).toFloatArray());
-            assertArrayEquals(seed1.get("float32__1x4x8x8").toFloatArray(), batch.select(0, 1).toFloatArray());
+             SafeTensors a = SafeTensors.open(first.tensors());
+             SafeTensors b = SafeTensors.open(second.tensors())) {
+            NoiseSource noise = NoiseSource.perSample(List.of(TorchGenerator.seeded(seed0), TorchGenerator.seeded(seed1)));
+            Tensor batch = noise.randn(two);
+            assertArrayEquals(two, batch.shape());
+            assertArrayEquals(a.get(tensor).toFloatArray(), batch.select(0, 0).toFloatArray(), first + "/" + tensor);
+            assertArrayEquals(b.get(tensor).toFloatArray(), batch.select(0, 1).toFloatArray(), second + "/" + tensor);
             // The generators advanced: the next draw continues their streams.
             Tensor next = noise.randn(2, 17);
             assertNotEquals(Arrays.toString(next.select(0, 0).toFloatArray()), Arrays.toString(next.select(0, 1).toFloatArray()));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> noise.randn(3, 4));
             assertTrue(e.getMessage().contains("length 2") && e.getMessage().contains("batch size of 3"), e.getMessage());
         }
+    }
+
+    private static long seed(Fixtures.Case c) {
+        return TorchGenerator.parseSeed(c.manifest().string("seed_str", null));
+    }
+
+    private static boolean isFullFloat32WithBatchOne(Fixtures.Case c, String name) {
+        Json.Obj t = c.manifest().obj("tensors").obj(name);
+        if (t == null || !"full".equals(t.string("kind", "")) || !"float32".equals(t.string("dtype", ""))) return false;
+        int[] shape = t.ints("shape", null);
+        return shape != null && shape.length >= 2 && shape[0] == 1;
     }
 }

@@ -45,8 +45,9 @@ class PipelineParityTest {
         double atol = tol.doubleValue("atol", Double.NaN);
         double rtol = tol.doubleValue("rtol", Double.NaN);
         try (SafeTensors data = SafeTensors.open(fixture.tensors());
-             SafeTensors prompts = SafeTensors.open(Fixtures.cases("sd", "txt2img").get(0).tensors());
-             StableDiffusion sd = StableDiffusion.load(FixtureModels.dir(fixture.modelDir()));
+             SafeTensors prompts = SafeTensors.open(data.names().contains("prompt_embeds") ? fixture.tensors()
+                     : SdFixtures.promptEmbeddingsFor(m).tensors());
+             StableDiffusion sd = StableDiffusion.load(fixture.modelDir());
              Scope scope = Scope.open()) {
             GenerationSettings settings = GenerationSettings.of(m.string("prompt", null))
                     .withNegativePrompt(m.string("negative_prompt", null))
@@ -71,7 +72,7 @@ class PipelineParityTest {
                 case "img2img" -> sd.img2img(Img2ImgRequest.of(settings, image(data, "init_image_uint8"))
                         .withStrength(m.doubleValue("strength", Double.NaN)), options);
                 case "inpaint" -> sd.inpaint(InpaintRequest.of(settings, image(data, "init_image_uint8"),
-                                grey(data.get("mask_uint8")))
+                                image(data, "mask_uint8"))
                         .withStrength(m.doubleValue("strength", Double.NaN))
                         .withSize(m.intValue("width", 0), m.intValue("height", 0)), options);
                 default -> throw new IllegalStateException("unexpected kind " + fixture.kind());
@@ -83,10 +84,9 @@ class PipelineParityTest {
             assertEquals(expectedTimesteps, timesteps, fixture + ": timesteps run");
 
             String c = fixture.name() + "/";
-            SafeTensors embeds = data.names().contains("prompt_embeds") ? data : prompts;
-            Compare.assertClose(c + "prompt_embeds", seen(seen, Inspector.PROMPT_EMBEDS), embeds.get("prompt_embeds"), atol, rtol);
+            Compare.assertClose(c + "prompt_embeds", seen(seen, Inspector.PROMPT_EMBEDS), prompts.get("prompt_embeds"), atol, rtol);
             Compare.assertClose(c + "negative_prompt_embeds", seen(seen, Inspector.NEGATIVE_PROMPT_EMBEDS),
-                    embeds.get("negative_prompt_embeds"), atol, rtol);
+                    prompts.get("negative_prompt_embeds"), atol, rtol);
             for (String name : List.of("mask_condition", "mask_latent", "masked_image_latents", "image_latents",
                     "latents_start")) {
                 if (data.names().contains(name)) {
@@ -126,24 +126,9 @@ class PipelineParityTest {
         return l.toTensor();
     }
 
+    /** An [H, W, 3] image or [H, W] grey mask tensor as the PIL image the reference was given. */
     private static RgbImage image(SafeTensors data, String name) {
         return ImageTensors.fromUint8Tensor(data.get(name));
-    }
-
-    /** A grayscale [H, W] uint8 mask as the RGB image Pillow's "L" → "RGB" would give. */
-    private static RgbImage grey(Tensor mask) {
-        int h = mask.dim(0), w = mask.dim(1);
-        byte[] px = new byte[h * w * 3];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                byte b = (byte) mask.getLong(y, x);
-                int p = (y * w + x) * 3;
-                px[p] = b;
-                px[p + 1] = b;
-                px[p + 2] = b;
-            }
-        }
-        return new RgbImage(w, h, px);
     }
 
     /** The case's recorded randn_tensor results, handed out in the manifest's call order with shape checks. */

@@ -3,6 +3,7 @@ package dev.zoetrope.diffusion.pipelines;
 import dev.zoetrope.core.Json;
 import dev.zoetrope.core.SafeTensors;
 import dev.zoetrope.core.Tensor;
+import dev.zoetrope.core.noise.TorchGenerator;
 import dev.zoetrope.core.testing.Fixtures;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A seed gives the starting latents torch gives: for every randn case of the rng fixtures and every float32 latent
- * shape [N, 4, h, w] it records, txt2img on the tiny model with that seed, batch N and size (w·f)×(h·f) starts
+ * shape [N, C, h, w] it records (C = the model's latent channels), txt2img on the tiny model with that seed, batch N and size (w·f)×(h·f) starts
  * from exactly {@code torch.randn(shape, generator=torch.Generator("cpu").manual_seed(seed))} (bit for bit; full
  * tensors, or the recorded first/last 256 values of the 512×512-image latents). Each run is cancelled at step 0,
  * which also checks that cancellation stops before the first UNet call.
@@ -34,17 +35,17 @@ class SeededNoiseTest {
     @MethodSource("cases")
     void startingLatentsAreTorchRandn(Fixtures.Case fixture) {
         Json.Obj manifest = fixture.manifest();
-        long seed = Long.parseUnsignedLong(fixture.name().substring("randn_seed_".length()));
+        long seed = TorchGenerator.parseSeed(manifest.string("seed_str", null));
         int checked = 0;
         try (SafeTensors data = SafeTensors.open(fixture.tensors());
-             StableDiffusion sd = StableDiffusion.load(Fixtures.folder("sd").resolve("tiny-sd"))) {
-            int f = sd.vaeScaleFactor();
+             StableDiffusion sd = StableDiffusion.load(SdFixtures.model())) {
+            int f = sd.vaeScaleFactor(), channels = sd.vae().config().latentChannels();
             for (Map.Entry<String, Object> e : manifest.obj("tensors").map().entrySet()) {
                 Json.Obj t = Json.Obj.of(e.getValue());
                 String kind = t.string("kind", "");
                 if (!t.string("dtype", "").equals("float32") || !List.of("full", "head", "tail").contains(kind)) continue;
                 int[] shape = t.ints(t.has("full_shape") ? "full_shape" : "shape", null);
-                if (shape.length != 4 || shape[1] != 4) continue;
+                if (shape.length != 4 || shape[1] != channels) continue;
 
                 float[] start = startingLatents(sd, seed, shape[0], shape[3] * f, shape[2] * f);
                 float[] expected = data.get(e.getKey()).toFloatArray();

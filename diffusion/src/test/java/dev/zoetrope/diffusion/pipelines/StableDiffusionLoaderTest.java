@@ -1,7 +1,6 @@
 package dev.zoetrope.diffusion.pipelines;
 
 import dev.zoetrope.core.CheckpointException;
-import dev.zoetrope.core.testing.Fixtures;
 import dev.zoetrope.hub.FakeHub;
 import dev.zoetrope.hub.HubClient;
 import dev.zoetrope.hub.HubConfig;
@@ -29,7 +28,7 @@ class StableDiffusionLoaderTest {
     @TempDir
     static Path tmp;
 
-    private static final Path TINY = Fixtures.folder("sd").resolve("tiny-sd");
+    private static final Path TINY = SdFixtures.model();
     private static final GenerationSettings SETTINGS = GenerationSettings.of("a red robot").withNegativePrompt("blurry")
             .withSteps(2).withSeed(11L).withScheduler("ddim");
     private static Latents reference;
@@ -48,6 +47,22 @@ class StableDiffusionLoaderTest {
     private static void assertSameRun(Latents actual) {
         // the same weights (zero-copy views under other names) and the same code: bit-identical
         assertEquals(reference, actual);
+    }
+
+    /**
+     * A checkout without symlink support stores each shared component as a small text file holding the link's
+     * target: the loader follows them (all five components linked here).
+     */
+    @Test
+    void componentsStoredAsLinkFiles() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("linked"));
+        Files.copy(TINY.resolve("model_index.json"), dir.resolve("model_index.json"));
+        for (String component : StableDiffusionLoader.COMPONENTS) {
+            Files.writeString(dir.resolve(component), dir.toAbsolutePath().relativize(TINY.toAbsolutePath().resolve(component)) + "\n");
+        }
+        try (StableDiffusion sd = StableDiffusion.load(dir)) {
+            assertSameRun(run(sd));
+        }
     }
 
     @Test
@@ -91,8 +106,8 @@ class StableDiffusionLoaderTest {
             hub.addRepo("stable-diffusion-v1-5/stable-diffusion-v1-5", TINY, Map.of(), false);
             HubConfig config = new HubConfig(hub.endpoint(), tmp.resolve("hf-cache"), null, false, Duration.ofSeconds(10));
             try (HubClient client = new HubClient(config)) {
-                try (StableDiffusion sd = StableDiffusionLoader.fromPretrained("zoetrope-test/tiny-sd", client, null, null,
-                        null, null)) {
+                try (StableDiffusion sd = StableDiffusionLoader.fromPretrained("zoetrope-test/tiny-sd", client)) {
+                    assertEquals("tiny-sd", sd.name(), "named after the repo, not the snapshot folder");
                     assertSameRun(run(sd));
                 }
                 Path snapshots = tmp.resolve("hf-cache/models--zoetrope-test--tiny-sd/snapshots");

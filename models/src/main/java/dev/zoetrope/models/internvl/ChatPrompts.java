@@ -67,7 +67,9 @@ public record ChatPrompts(ConversationTemplate template, int numImageToken) {
         int extra = 0;
         for (int at = query.indexOf(IMAGE_PLACEHOLDER); at >= 0; at = query.indexOf(IMAGE_PLACEHOLDER, at + 1)) extra++;
         if (extra > 0) {
-            throw new IllegalArgumentException("the prompt has " + (images + extra) + " " + IMAGE_PLACEHOLDER + " placeholders but "
+            int placeholders = images + extra;
+            throw new IllegalArgumentException("the prompt has " + placeholders + " " + IMAGE_PLACEHOLDER
+                    + (placeholders == 1 ? " placeholder" : " placeholders") + " but "
                     + (images == 0 ? "no image was" : images == 1 ? "only 1 image was" : "only " + images + " images were")
                     + " given: give one image per placeholder, or remove the extra " + IMAGE_PLACEHOLDER);
         }

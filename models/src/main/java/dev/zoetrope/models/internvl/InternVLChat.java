@@ -19,6 +19,17 @@ import static dev.zoetrope.models.internvl.InternVLChatModel.IMG_CONTEXT_TOKEN;
  * {@code </img>}, tokenises without BOS, generates until the template's stop token ({@code <|im_end|>}) and
  * decodes the answer ({@link ChatPrompts} builds the strings). Multi-image prompts use one placeholder per
  * image ({@code num_patches_list}), video prompts {@link ChatPrompts#videoPrefix}. {@link #session} keeps the KV cache between rounds.
+ *
+ * <pre>{@code
+ * try (InternVLChat chat = InternVLChat.load(Path.of("InternVL2-1B")); Scope scope = Scope.open()) {
+ *     InternVLChat.Images cat = chat.encodeImage(Path.of("cat.png"), 12);          // up to 12 tiles + thumbnail
+ *     InternVLChat.Reply reply = chat.chat("What is in the picture?", cat, null,
+ *             GenerationConfig.greedy(256), System.out::print);                       // streamed as it is generated
+ *     // reply.history() continues the conversation: chat(next, cat, reply.history(), ...), or use session(cat)
+ * }
+ * }</pre>
+ * Tensor work (image features, generation) needs an open {@link dev.zoetrope.core.Scope}; the features of
+ * {@link #encodeImage} / {@link #encodeImages} belong to it.
  */
 public final class InternVLChat implements AutoCloseable {
     private final InternVLChatModel model;
@@ -97,6 +108,15 @@ public final class InternVLChat implements AutoCloseable {
                         + " tiles, the images have " + features.dim(0));
             }
         }
+    }
+
+    /**
+     * One image file as the model card's {@code load_image(file, max_num=maxTiles)} prepares it (dynamic tiling at
+     * the checkpoint's tile size, a thumbnail when there is more than one tile), encoded for a prompt. The
+     * checkpoint's own limit is {@code model().config().maxDynamicPatch()} (12 for InternVL2).
+     */
+    public Images encodeImage(Path file, int maxTiles) {
+        return encodeImages(InternVlPreprocessor.loadImage(file, model.config().imageSize(), maxTiles), null);
     }
 
     /**

@@ -2,11 +2,10 @@ package dev.zoetrope.models.internvl;
 
 import dev.zoetrope.core.CheckpointException;
 import dev.zoetrope.core.Json;
+import dev.zoetrope.models.nn.Configs;
 import dev.zoetrope.models.qwen2.Qwen2Config;
 
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -64,18 +63,11 @@ public record InternVLChatConfig(
     /** Reads and checks {@code dir/config.json}. */
     public static InternVLChatConfig read(Path dir) {
         Path file = dir.resolve("config.json");
-        Json.Obj json;
-        try {
-            json = Json.Obj.of(Json.parse(Files.readString(file)));
-        } catch (NoSuchFileException e) {
+        if (!Files.isRegularFile(file)) {
             throw new CheckpointException(dir + ": no config.json (expected an InternVL2 checkpoint directory with"
-                    + " config.json, model.safetensors and the tokenizer files)", e);
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (Json.JsonException e) {
-            throw new CheckpointException(file + ": " + e.getMessage(), e);
+                    + " config.json, model.safetensors and the tokenizer files)");
         }
-        return fromJson(json, file.toString());
+        return fromJson(Configs.read(file), file.toString());
     }
 
     public static InternVLChatConfig fromJson(Json.Obj json, String where) {

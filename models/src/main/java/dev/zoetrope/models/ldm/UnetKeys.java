@@ -155,11 +155,13 @@ final class UnetKeys {
         return rest;
     }
 
-    private static String part(String[] parts, int i) {
+    /** parts[i] of a dotted name, or "" past its end. */
+    static String part(String[] parts, int i) {
         return i < parts.length ? parts[i] : "";
     }
 
-    private static String tail(String[] parts, int from) {
+    /** parts[from..] joined by dots ("" past the end). */
+    static String tail(String[] parts, int from) {
         return String.join(".", java.util.Arrays.copyOfRange(parts, Math.min(from, parts.length), parts.length));
     }
 

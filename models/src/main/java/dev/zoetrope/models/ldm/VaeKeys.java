@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static dev.zoetrope.models.ldm.UnetKeys.part;
+import static dev.zoetrope.models.ldm.UnetKeys.tail;
+
 /**
  * The original LDM autoencoder layout ({@code first_stage_model.*}, {@code vae.*} or unprefixed) mapped onto diffusers
  * names as diffusers' {@code convert_ldm_vae_checkpoint} maps it, and the config read off the shapes.
@@ -118,14 +121,6 @@ final class VaeKeys {
 
     private static String shortcut(String rest) {
         return rest.startsWith("nin_shortcut.") ? "conv_shortcut." + rest.substring("nin_shortcut.".length()) : rest;
-    }
-
-    private static String part(String[] parts, int i) {
-        return i < parts.length ? parts[i] : "";
-    }
-
-    private static String tail(String[] parts, int from) {
-        return String.join(".", java.util.Arrays.copyOfRange(parts, Math.min(from, parts.length), parts.length));
     }
 
     /** The AutoencoderKL config implied by the (renamed) tensors; scaling_factor is LDM's 0.18215. */

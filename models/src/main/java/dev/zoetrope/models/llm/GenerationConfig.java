@@ -42,6 +42,11 @@ public record GenerationConfig(
         }
     }
 
+    /** Greedy decoding of at most {@code maxNewTokens} tokens, stopping where the caller's model stops (chat: its template's stop token). */
+    public static GenerationConfig greedy(int maxNewTokens) {
+        return greedy(maxNewTokens, List.of());
+    }
+
     /** Greedy decoding of at most {@code maxNewTokens} tokens, stopping at any of {@code eosTokenIds}. */
     public static GenerationConfig greedy(int maxNewTokens, List<Integer> eosTokenIds) {
         return new GenerationConfig(maxNewTokens, false, 1.0, 50, 1.0, 1.0, null, eosTokenIds, null);

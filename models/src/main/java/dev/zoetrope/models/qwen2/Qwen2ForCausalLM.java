@@ -8,9 +8,8 @@ import dev.zoetrope.core.Weights;
 import dev.zoetrope.models.llm.CausalLanguageModel;
 import dev.zoetrope.models.llm.KvCache;
 import dev.zoetrope.models.llm.WidenedWeights;
+import dev.zoetrope.models.nn.Configs;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -87,14 +86,7 @@ public final class Qwen2ForCausalLM implements CausalLanguageModel, AutoCloseabl
      */
     public static Qwen2ForCausalLM load(Path dir) {
         Path configFile = dir.resolve("config.json");
-        Json.Obj json;
-        try {
-            json = Json.Obj.of(Json.parse(Files.readString(configFile)));
-        } catch (IOException e) {
-            throw new CheckpointException(configFile + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (Json.JsonException e) {
-            throw new CheckpointException(configFile + ": " + e.getMessage(), e);
-        }
+        Json.Obj json = Configs.read(configFile);
         List<String> arch = json.strings("architectures", List.of());
         if (!arch.contains(Qwen2Config.ARCHITECTURE) && !"qwen2".equals(json.string("model_type", null))) {
             throw new CheckpointException(configFile + ": not a Qwen2 checkpoint (architectures " + arch + ", model_type "

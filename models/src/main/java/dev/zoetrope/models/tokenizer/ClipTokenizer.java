@@ -2,7 +2,6 @@ package dev.zoetrope.models.tokenizer;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Map;
 
 /**
  * CLIP's byte-level BPE tokenizer as Stable Diffusion pipelines call it ({@code tokenizer(prompt,
@@ -49,35 +48,16 @@ public final class ClipTokenizer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.maxLength = folder.modelMaxLength(DEFAULT_MAX_LENGTH);
         if (maxLength < 2) throw new TokenizerException(folder.dir() + ": model_max_length " + maxLength + " leaves no room for bos and eos");
-        this.bosId = requireId(folder, "bos_token", "<|startoftext|>");
-        this.eosId = requireId(folder, "eos_token", "<|endoftext|>");
-        this.padId = requireId(folder, "pad_token", "<|endoftext|>");
+        this.bosId = folder.specialTokenId(tokenizer, "bos_token", "<|startoftext|>");
+        this.eosId = folder.specialTokenId(tokenizer, "eos_token", "<|endoftext|>");
+        this.padId = folder.specialTokenId(tokenizer, "pad_token", "<|endoftext|>");
         this.cleanUpTokenizationSpaces = folder.config().bool("clean_up_tokenization_spaces", true);
     }
 
     /** Loads a CLIP tokenizer folder (tokenizer.json, else vocab.json + merges.txt, plus tokenizer_config.json). */
     public static ClipTokenizer load(Path dir) {
         TokenizerFolder folder = TokenizerFolder.open(dir);
-        HfTokenizer tokenizer;
-        if (folder.hasTokenizerJson()) {
-            tokenizer = HfTokenizer.load(folder.tokenizerJsonFile());
-        } else {
-            Map<String, Object> json = TokenizerJsonBuilder.clip(folder);
-            tokenizer = HfTokenizer.fromJson(TokenizerJsonBuilder.write(json), json, dir + " (vocab.json + merges.txt)");
-        }
-        try {
-            return new ClipTokenizer(tokenizer, folder);
-        } catch (RuntimeException e) {
-            tokenizer.close();
-            throw e;
-        }
-    }
-
-    private int requireId(TokenizerFolder folder, String key, String def) {
-        String token = folder.special(key, def);
-        Integer id = tokenizer.id(token);
-        if (id == null) throw new TokenizerException(tokenizer.source() + ": " + key + " '" + token + "' is not in the vocabulary");
-        return id;
+        return folder.load(TokenizerJsonBuilder::clip, tokenizer -> new ClipTokenizer(tokenizer, folder));
     }
 
     /** Encodes one prompt to exactly {@link #maxLength()} ids, truncating and padding as the SD pipelines do. */

@@ -1,7 +1,6 @@
 package dev.zoetrope.models.tokenizer;
 
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Qwen2's byte-level BPE tokenizer (also InternVL2-1B's, with its added {@code <img>}, {@code </img>},
@@ -21,8 +20,8 @@ public final class Qwen2Tokenizer implements AutoCloseable {
 
     private Qwen2Tokenizer(HfTokenizer tokenizer, TokenizerFolder folder) {
         this.tokenizer = tokenizer;
-        this.eosId = optionalId(folder, "eos_token");
-        this.padId = optionalId(folder, "pad_token");
+        this.eosId = folder.specialTokenId(tokenizer, "eos_token", null);
+        this.padId = folder.specialTokenId(tokenizer, "pad_token", null);
         this.cleanUpTokenizationSpaces = folder.config().bool("clean_up_tokenization_spaces", false);
         if (!"ByteLevel".equals(tokenizer.decoderType())) {
             throw new TokenizerException(tokenizer.source() + ": a Qwen2 tokenizer has a ByteLevel decoder, this one has "
@@ -33,27 +32,7 @@ public final class Qwen2Tokenizer implements AutoCloseable {
     /** Loads a Qwen2-style tokenizer folder (tokenizer.json, else vocab.json + merges.txt + added tokens). */
     public static Qwen2Tokenizer load(Path dir) {
         TokenizerFolder folder = TokenizerFolder.open(dir);
-        HfTokenizer tokenizer;
-        if (folder.hasTokenizerJson()) {
-            tokenizer = HfTokenizer.load(folder.tokenizerJsonFile());
-        } else {
-            Map<String, Object> json = TokenizerJsonBuilder.qwen2(folder);
-            tokenizer = HfTokenizer.fromJson(TokenizerJsonBuilder.write(json), json, dir + " (vocab.json + merges.txt)");
-        }
-        try {
-            return new Qwen2Tokenizer(tokenizer, folder);
-        } catch (RuntimeException e) {
-            tokenizer.close();
-            throw e;
-        }
-    }
-
-    private Integer optionalId(TokenizerFolder folder, String key) {
-        String token = folder.special(key, null);
-        if (token == null) return null;
-        Integer id = tokenizer.id(token);
-        if (id == null) throw new TokenizerException(tokenizer.source() + ": " + key + " '" + token + "' is not in the vocabulary");
-        return id;
+        return folder.load(TokenizerJsonBuilder::qwen2, tokenizer -> new Qwen2Tokenizer(tokenizer, folder));
     }
 
     /** Token ids of {@code text} (no BOS/EOS; special tokens written in the text are matched). */

@@ -39,8 +39,8 @@ public final class T5Tokenizer implements AutoCloseable {
 
     private T5Tokenizer(HfTokenizer tokenizer, TokenizerFolder folder) {
         this.tokenizer = tokenizer;
-        this.eosId = requireId(folder, "eos_token", "</s>");
-        this.padId = requireId(folder, "pad_token", "<pad>");
+        this.eosId = folder.specialTokenId(tokenizer, "eos_token", "</s>");
+        this.padId = folder.specialTokenId(tokenizer, "pad_token", "<pad>");
     }
 
     /** Loads a T5 tokenizer folder with a tokenizer.json. */
@@ -49,20 +49,7 @@ public final class T5Tokenizer implements AutoCloseable {
             throw new TokenizerException(dir + ": no tokenizer.json; building a T5 tokenizer from spiece.model alone is not supported");
         }
         TokenizerFolder folder = TokenizerFolder.open(dir);
-        HfTokenizer tokenizer = HfTokenizer.load(folder.tokenizerJsonFile());
-        try {
-            return new T5Tokenizer(tokenizer, folder);
-        } catch (RuntimeException e) {
-            tokenizer.close();
-            throw e;
-        }
-    }
-
-    private int requireId(TokenizerFolder folder, String key, String def) {
-        String token = folder.special(key, def);
-        Integer id = tokenizer.id(token);
-        if (id == null) throw new TokenizerException(tokenizer.source() + ": " + key + " '" + token + "' is not in the vocabulary");
-        return id;
+        return folder.load(null, tokenizer -> new T5Tokenizer(tokenizer, folder));
     }
 
     /** Encodes one prompt to exactly {@code maxLength} ids (Latte uses 120). */

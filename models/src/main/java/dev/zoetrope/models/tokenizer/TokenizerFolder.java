@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The files of a Hugging Face tokenizer folder: {@code tokenizer.json} (may be absent, as in most Stable
@@ -131,6 +132,41 @@ public final class TokenizerFolder {
     public int modelMaxLength(int def) {
         double v = config.doubleValue("model_max_length", def);
         return v >= 1 && v <= 1_000_000_000 ? (int) v : def;
+    }
+
+    /**
+     * The folder's tokenizer handed to {@code wrapper}: from tokenizer.json when the folder has one, else from the
+     * tokenizer.json {@code builder} writes out of vocab.json + merges.txt (null builder: tokenizer.json is required).
+     * The tokenizer is closed again when the wrapper refuses it.
+     */
+    public <T> T load(Function<TokenizerFolder, Map<String, Object>> builder, Function<HfTokenizer, T> wrapper) {
+        HfTokenizer tokenizer;
+        if (hasTokenizerJson()) {
+            tokenizer = HfTokenizer.load(tokenizerJsonFile());
+        } else if (builder != null) {
+            Map<String, Object> json = builder.apply(this);
+            tokenizer = HfTokenizer.fromJson(TokenizerJsonBuilder.write(json), json, dir + " (vocab.json + merges.txt)");
+        } else {
+            throw new TokenizerException(dir + ": no tokenizer.json");
+        }
+        try {
+            return wrapper.apply(tokenizer);
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The id of a named special token ("eos_token", ...): the configured one, else {@code def}; null when neither
+     * names one. Fails naming the tokenizer when its vocabulary lacks the token.
+     */
+    public Integer specialTokenId(HfTokenizer tokenizer, String key, String def) {
+        String token = special(key, def);
+        if (token == null) return null;
+        Integer id = tokenizer.id(token);
+        if (id == null) throw new TokenizerException(tokenizer.source() + ": " + key + " '" + token + "' is not in the vocabulary");
+        return id;
     }
 
     public boolean hasTokenizerJson() {

@@ -28,7 +28,8 @@ class ClipHalfPrecisionTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F16", "BF16"})
     void halfPrecisionWeightsAreWidenedExactly(DType dtype) throws IOException {
-        Path source = Fixtures.folder("sd").resolve("tiny-sd/text_encoder");
+        Fixtures.Case textCase = Fixtures.cases("sd", "text_encoder").get(0);
+        Path source = textCase.modelDir().resolve("text_encoder");
         Path half = Files.createDirectories(tmp.resolve("half")), widened = Files.createDirectories(tmp.resolve("widened"));
         try (SafeTensors st = SafeTensors.open(source.resolve("model.safetensors")); Scope s = Scope.open()) {
             Map<String, Tensor> h = new LinkedHashMap<>(), w = new LinkedHashMap<>();
@@ -44,9 +45,10 @@ class ClipHalfPrecisionTest {
         Files.copy(source.resolve("config.json"), widened.resolve("config.json"));
         try (ClipTextModel a = ClipTextModel.load(half);
              ClipTextModel b = ClipTextModel.load(widened);
-             CaseData data = new CaseData(Fixtures.cases("sd", "text_encoder").get(0));
+             CaseData data = new CaseData(textCase);
              Scope s = Scope.open()) {
-            Tensor ids = data.get("input_ids").slice(0, 0, 4);
+            Tensor ids = data.get("input_ids");
+            ids = ids.slice(0, 0, Math.min(4, ids.dim(0)));
             Compare.assertClose(dtype + " weights", a.encode(ids, 0), b.encode(ids, 0), 1e-6, 1e-6);
         }
     }

@@ -39,6 +39,16 @@ final class FixturePixelValues {
         throw new IllegalStateException("preprocess case " + name + " not in preprocess/manifest.json");
     }
 
+    /** The name of a preprocess case that gives one tile (the cheapest image input). */
+    static String singleTileCase() {
+        Json.Obj manifest = Fixtures.json(InternVlFixtures.folder().resolve("preprocess/manifest.json"));
+        for (Object o : manifest.list("cases")) {
+            Json.Obj c = Json.Obj.of(o);
+            if (c.intValue("num_tiles", 0) == 1) return c.string("name", null);
+        }
+        throw new IllegalStateException("no single-tile case in preprocess/manifest.json");
+    }
+
     /** [tiles, 3, 448, 448] F32 in the current scope, bit-exact with the reference (sha256 checked). */
     static Tensor load(String caseName) {
         Json.Obj c = preprocessCase(caseName);

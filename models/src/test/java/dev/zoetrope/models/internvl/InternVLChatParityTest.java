@@ -195,8 +195,8 @@ class InternVLChatParityTest {
     }
 
     /**
-     * From the image file itself: model-card preprocessing (InternVlPreprocessor) → encodeImages → chat, for the
-     * single-tile image cases (the cheap ones; the tiling itself is checked by InternVlPreprocessParityTest).
+     * From the image file itself: model-card preprocessing at the checkpoint's tile size (encodeImage) → chat, for
+     * the single-tile image cases (the cheap ones; the tiling itself is checked by InternVlPreprocessParityTest).
      */
     @Test
     void chatFromTheImageFile() {
@@ -206,11 +206,11 @@ class InternVLChatParityTest {
             List<String> imageCases = FixtureFeatures.imageCases(m);
             if (imageCases.size() != 1 || FixtureFeatures.tiles(m).get(0) != 1 || m.list("history_in") != null) continue;
             Json.Obj pre = FixturePixelValues.preprocessCase(imageCases.get(0));
+            assertEquals(pre.intValue("image_size", -1), model.config().imageSize(), "the reference tiled at the model's size");
             try (Scope s = Scope.open()) {
-                Tensor pixelValues = InternVlPreprocessor.loadImage(InternVlFixtures.folder().resolve(pre.string("image", null)),
+                InternVLChat.Images image = chat.encodeImage(InternVlFixtures.folder().resolve(pre.string("image", null)),
                         pre.intValue("max_num", 0));
-                InternVLChat.Reply reply = chat.chat(m.string("question", null), chat.encodeImages(pixelValues, null), null,
-                        GREEDY_12, null);
+                InternVLChat.Reply reply = chat.chat(m.string("question", null), image, null, GREEDY_12, null);
                 assertArrayEquals(m.ints("output_ids", null), reply.outputIds(), c + " from " + pre.string("image", null));
                 assertEquals(m.string("response", null), reply.response());
             }
@@ -222,16 +222,18 @@ class InternVLChatParityTest {
     @Test
     void mismatchedPlaceholdersAndImagesAreReported() {
         try (Scope s = Scope.open()) {
-            Tensor features = FixtureFeatures.of(model, List.of("square_448x448_max6"));
+            Tensor features = FixtureFeatures.of(model, List.of(FixturePixelValues.singleTileCase()));   // [1, tokens, hidden]
             InternVLChat.Images twoImages = new InternVLChat.Images(
                     dev.zoetrope.core.Ops.concat(0, features, features), List.of(1, 1));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> chat.chat("<image>\nOnly one placeholder", twoImages, null, GREEDY_12, null));
             assertTrue(e.getMessage().contains("fewer <image> placeholders than images (2)"), e.getMessage());
-            int ctx = tokenizer.tokenId("<IMG_CONTEXT>");
+            long ctx = tokenizer.tokenId("<IMG_CONTEXT>");
+            long start = tokenizer.tokenId("<|im_start|>"), end = tokenizer.tokenId("<|im_end|>");
             e = assertThrows(IllegalArgumentException.class,
-                    () -> model.inputEmbeddings(new long[][] {{1013, ctx, ctx, 1014}}, features, 0, ctx));
-            assertTrue(e.getMessage().contains("2 <IMG_CONTEXT> tokens but the images give 256 feature rows"), e.getMessage());
+                    () -> model.inputEmbeddings(new long[][] {{start, ctx, ctx, end}}, features, 0, (int) ctx));
+            assertTrue(e.getMessage().contains("2 <IMG_CONTEXT> tokens but the images give " + model.numImageToken()
+                    + " feature rows"), e.getMessage());
         }
     }
 

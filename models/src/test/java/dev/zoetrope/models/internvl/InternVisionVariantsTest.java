@@ -1,5 +1,6 @@
 package dev.zoetrope.models.internvl;
 
+import dev.zoetrope.core.InMemoryWeights;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
 import dev.zoetrope.core.testing.Compare;
@@ -44,7 +45,7 @@ class InternVisionVariantsTest {
         InternVisionConfig config = new InternVisionConfig(3, PATCH, PATCH * GRID, false, C, HEADS, INTER, true, LAYERS,
                 "gelu", "rms_norm", EPS);
         try (Scope s = Scope.open()) {
-            MapWeights w = new MapWeights();
+            InMemoryWeights w = new InMemoryWeights("synthetic InternViT");
             double[] cls = widen(randn(C, 1, 0)), patchW = widen(randn(C * 3 * PATCH * PATCH, 0.4, 0)), patchB = widen(randn(C, 0.1, 0));
             double[] pos = widen(randn((1 + GRID * GRID) * C, 1, 0));
             w.put("embeddings.class_embedding", tensor(cls, 1, 1, C))

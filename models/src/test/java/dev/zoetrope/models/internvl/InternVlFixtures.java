@@ -35,8 +35,14 @@ public final class InternVlFixtures {
         return Fixtures.folder("internvl");
     }
 
+    /** The checkpoint folder: the one whose config.json names InternVLChatModel. */
     public static Path modelDir() {
-        return folder().resolve("tiny-internvl2");
+        return Fixtures.modelDirByArchitecture("internvl", "InternVLChatModel");
+    }
+
+    /** summary.json: sizes, special token ids, the weight table. */
+    public static Json.Obj summary() {
+        return Fixtures.json(folder().resolve("summary.json"));
     }
 
     /** Every case of the given kind; fails when there is none (never skips). */

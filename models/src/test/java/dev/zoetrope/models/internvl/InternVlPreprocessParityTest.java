@@ -80,8 +80,9 @@ class InternVlPreprocessParityTest {
         assertEquals(c.string("tiles_u8_sha256", null), HexFormat.of().formatHex(u8.digest()), "uint8 tiles sha256");
 
         try (Scope s = Scope.open()) {
-            Tensor pv = viaLoadImage ? InternVlPreprocessor.loadImage(imagePath, maxNum)
-                    : InternVlPreprocessor.pixelValues(tiles.images());
+            int size = c.intValue("image_size", -1);
+            Tensor pv = viaLoadImage ? InternVlPreprocessor.loadImage(imagePath, size, maxNum)
+                    : InternVlPreprocessor.pixelValues(tiles.images(), size);
             assertArrayEquals(c.ints("pixel_values_shape", null), pv.shape(), "pixel_values shape");
             assertEquals(c.string("pixel_values_sha256_f32le", null), sha256F32(pv), "pixel_values float32 sha256");
             String stored = c.string("pixel_values_file", null);

@@ -10,7 +10,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** internvl/cases/tiling_rules.json: candidate order, find_closest_aspect_ratio vectors, get_index vectors. */
 class TilingRulesTest {
@@ -21,7 +21,7 @@ class TilingRulesTest {
     @Test
     void candidateOrderIsPythonsSetOrderSortedByTileCount() {
         Json.Obj byMax = rules().obj("candidate_grid_order_by_max_num");
-        assertTrue(byMax.map().size() >= 12, "candidate lists: " + byMax.map().keySet());
+        assertFalse(byMax.map().isEmpty(), "no candidate lists in tiling_rules.json");
         for (Map.Entry<String, Object> e : byMax.map().entrySet()) {
             List<ImageTiling.Grid> expected = new ArrayList<>();
             for (Object pair : (List<?>) e.getValue()) {
@@ -35,7 +35,7 @@ class TilingRulesTest {
     @Test
     void closestAspectRatioIncludingTies() {
         List<Object> tests = rules().list("aspect_ratio_tests");
-        assertTrue(tests.size() > 1000, "aspect-ratio vectors: " + tests.size());
+        assertFalse(tests.isEmpty(), "no aspect-ratio vectors in tiling_rules.json");
         int imageSize = rules().intValue("image_size", 448);
         List<String> failures = new ArrayList<>();
         for (Object o : tests) {
@@ -53,7 +53,9 @@ class TilingRulesTest {
 
     @Test
     void getIndexVectors() {
-        for (Object o : rules().list("get_index_tests")) {
+        List<Object> tests = rules().list("get_index_tests");
+        assertFalse(tests.isEmpty(), "no get_index vectors in tiling_rules.json");
+        for (Object o : tests) {
             Json.Obj t = Json.Obj.of(o);
             double[] bound = null;
             if (t.raw("bound") instanceof List<?> b) bound = new double[]{((Number) b.get(0)).doubleValue(), ((Number) b.get(1)).doubleValue()};

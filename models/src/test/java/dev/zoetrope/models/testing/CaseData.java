@@ -41,6 +41,21 @@ public final class CaseData implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The largest input named {@code prefix} or {@code prefix_<suffix>} (the unet case's sample_32x32 …, the vae
+     * case's x_64x64 / z_24x40 …), for tests that need "an input of this kind" whatever sizes the fixture set has.
+     */
+    public Tensor largestInput(String prefix) {
+        Tensor best = null;
+        for (String name : names("input")) {
+            if (!name.equals(prefix) && !name.startsWith(prefix + "_")) continue;
+            Tensor t = get(name);
+            if (best == null || t.numel() > best.numel()) best = t;
+        }
+        if (best == null) throw new IllegalStateException(fixture.name() + ": no input named " + prefix + "_*");
+        return best;
+    }
+
     /** Checks {@code actual} against the stored tensor {@code name} with the case tolerance. */
     public void assertClose(String name, Tensor actual) {
         Compare.assertClose(fixture.name() + "/" + name, actual, get(name), atol, rtol);

@@ -111,27 +111,47 @@ class ClipTokenizerParityTest {
         }
     }
 
-    @Test
-    void padTokenComesFromTheConfig() {
-        // SD pads with <|endoftext|>; the I2VGen-XL / ModelScope tokenizers pad with "!" (id 0).
-        try (ClipTokenizer sd = ClipTokenizer.load(Fixtures.folder("sd").resolve("tiny-sd/tokenizer"));
-             ClipTokenizer video = ClipTokenizer.load(Fixtures.folder("video").resolve("tiny-i2vgen-xl/tokenizer"))) {
-            assertEquals(sd.eosId(), sd.padId());
-            assertEquals(0, video.padId());
-            assertEquals(0, video.encode("x").ids()[76]);
-            assertEquals(sd.eosId(), sd.encode("x").ids()[76]);
+    /**
+     * SD pads with {@code <|endoftext|>}; the I2VGen-XL / ModelScope tokenizers pad with "!" (id 0): the pad id is the
+     * configured pad token's, and it is what the reference wrote after the prompt of every case.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clipCases")
+    void padTokenComesFromTheConfig(Fixtures.Case c) {
+        Path dir = c.modelDir().resolve("tokenizer");
+        try (ClipTokenizer tokenizer = ClipTokenizer.load(dir); Scope s = Scope.open(); SafeTensors st = SafeTensors.open(c.tensors())) {
+            assertEquals(tokenizer.tokenizer().id(TokenizerFolder.open(dir).special("pad_token", "<|endoftext|>")), tokenizer.padId());
+            long[] ids = st.get("input_ids").toLongArray(), mask = st.get("attention_mask").toLongArray();
+            int padded = 0;
+            for (int i = 0; i < ids.length; i++) {
+                if (mask[i] == 0) {
+                    assertEquals(ids[i], tokenizer.padId(), c + ": id at padded position " + i);
+                    padded++;
+                }
+            }
+            assertTrue(padded > 0, c + ": no padded position in the case");
+            int[] oneWord = tokenizer.encode("x").ids();
+            assertEquals(tokenizer.padId(), oneWord[oneWord.length - 1]);
         }
+    }
+
+    /** The case's tokenizer folder for tests that need one CLIP tokenizer. */
+    private static Path clipTokenizerDir() {
+        return clipCases().findFirst().orElseThrow().modelDir().resolve("tokenizer");
     }
 
     @Test
     void reportsTruncationAndWhatWasCut() {
-        try (ClipTokenizer tokenizer = ClipTokenizer.load(Fixtures.folder("sd").resolve("tiny-sd/tokenizer"))) {
-            String prompt = "a ".repeat(75) + "red horse";
+        try (ClipTokenizer tokenizer = ClipTokenizer.load(clipTokenizerDir())) {
+            int max = tokenizer.maxLength();
+            assertEquals(1, tokenizer.tokenizer().encode("a", false).length, "\"a\" is one token in any CLIP vocabulary");
+            String prompt = "a ".repeat(max - 2) + "red horse";       // the "a"s fill the room between bos and eos
+            int bpe = tokenizer.tokenizer().encode(prompt, false).length;
             ClipTokenizer.Tokens tokens = tokenizer.encode(prompt);
             assertTrue(tokens.truncated());
-            assertEquals(79, tokens.untruncatedLength());
-            assertEquals(77, tokens.length());
-            assertEquals(tokenizer.eosId(), tokens.ids()[76]);
+            assertEquals(bpe + 2, tokens.untruncatedLength());
+            assertEquals(max, tokens.length());
+            assertEquals(tokenizer.eosId(), tokens.ids()[max - 1]);
             assertEquals("red horse", tokens.truncatedText());
             assertFalse(tokenizer.encode("a red horse").truncated());
         }
@@ -139,7 +159,7 @@ class ClipTokenizerParityTest {
 
     @Test
     void decodesLikeTransformers() {
-        try (ClipTokenizer tokenizer = ClipTokenizer.load(Fixtures.folder("sd").resolve("tiny-sd/tokenizer"))) {
+        try (ClipTokenizer tokenizer = ClipTokenizer.load(clipTokenizerDir())) {
             ClipTokenizer.Tokens tokens = tokenizer.encode("A photograph of an astronaut, riding a horse!");
             // </w> becomes a space, specials dropped, spaces before punctuation cleaned up (config flag).
             assertEquals("a photograph of an astronaut, riding a horse!",
@@ -155,7 +175,7 @@ class ClipTokenizerParityTest {
         TokenizerException e = assertThrows(TokenizerException.class, () -> ClipTokenizer.load(empty));
         assertTrue(e.getMessage().contains("no tokenizer.json and no vocab.json"), e.getMessage());
 
-        Path broken = copyWithoutTokenizerJson(Fixtures.folder("sd").resolve("tiny-sd/tokenizer"), temp.resolve("broken"));
+        Path broken = copyWithoutTokenizerJson(clipTokenizerDir(), temp.resolve("broken"));
         Files.writeString(broken.resolve("merges.txt"), "#version: 0.2\ni n\nthis line is wrong\n");
         e = assertThrows(TokenizerException.class, () -> ClipTokenizer.load(broken));
         assertTrue(e.getMessage().contains("merges.txt: line 3"), e.getMessage());

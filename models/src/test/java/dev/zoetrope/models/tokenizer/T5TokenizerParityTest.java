@@ -65,7 +65,8 @@ class T5TokenizerParityTest {
 
     @Test
     void needsTokenizerJson(@TempDir Path temp) throws IOException {
-        Path dir = ClipTokenizerParityTest.copyWithoutTokenizerJson(Fixtures.folder("video").resolve("tiny-latte/tokenizer"), temp.resolve("t5"));
+        Path t5 = t5Cases().findFirst().orElseThrow().modelDir().resolve("tokenizer");
+        Path dir = ClipTokenizerParityTest.copyWithoutTokenizerJson(t5, temp.resolve("t5"));
         TokenizerException e = assertThrows(TokenizerException.class, () -> T5Tokenizer.load(dir));
         assertTrue(e.getMessage().contains("spiece.model alone is not supported"), e.getMessage());
     }

@@ -22,15 +22,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Batching, per-sample timesteps and the errors a bad config, checkpoint or input produces. */
 class UNetBehaviourTest {
-    private static final Path UNET = Fixtures.folder("sd").resolve("tiny-sd/unet");
+    private static final Path UNET = Fixtures.modelDir("sd", "unet").resolve("unet");
+
+    /** A k×k crop of the sample at (y, x), k = up to 8 and small enough for two crops. */
+    static Tensor crop(Tensor sample, int y, int x) {
+        int k = Math.min(8, Math.min(sample.dim(2), sample.dim(3)) / 2);
+        return sample.slice(2, y * k, (y + 1) * k).slice(3, x * k, (x + 1) * k);
+    }
 
     @Test
     void batchWithPerSampleTimestepsEqualsSingleRuns() {
         try (UNet2DConditionModel unet = UNet2DConditionModel.load(UNET);
              CaseData data = new CaseData(Fixtures.cases("sd", "unet").get(0));
              Scope s = Scope.open()) {
-            Tensor a = data.get("sample_32x32").slice(2, 0, 8).slice(3, 0, 8);
-            Tensor b = data.get("sample_32x32").slice(2, 8, 16).slice(3, 8, 16);
+            Tensor sample = data.largestInput("sample");
+            Tensor a = crop(sample, 0, 0);
+            Tensor b = crop(sample, 1, 1);
             Tensor context = data.get("encoder_hidden_states");
             Tensor batch = unet.forward(concat(0, a, b), new float[] {999f, 37.5f}, concat(0, context, context));
             Compare.assertClose("batch item 0", batch.narrow(0, 0, 1), unet.forward(a, 999f, context), 1e-6, 0);
@@ -41,13 +48,14 @@ class UNetBehaviourTest {
     @Test
     void badInputsAreReportedClearly() {
         try (UNet2DConditionModel unet = UNet2DConditionModel.load(UNET); Scope s = Scope.open()) {
-            Tensor context = Tensor.zeros(dev.zoetrope.core.DType.F32, 1, 77, 32);
+            int in = unet.config().inChannels(), cross = unet.config().crossAttentionDim()[0];
+            Tensor context = Tensor.zeros(dev.zoetrope.core.DType.F32, 1, 77, cross);
             var e1 = assertThrows(IllegalArgumentException.class,
-                    () -> unet.forward(Tensor.zeros(dev.zoetrope.core.DType.F32, 1, 9, 8, 8), 1f, context));
-            assertTrue(e1.getMessage().contains("[N, 4, h, w]"), e1.getMessage());
+                    () -> unet.forward(Tensor.zeros(dev.zoetrope.core.DType.F32, 1, in + 5, 8, 8), 1f, context));
+            assertTrue(e1.getMessage().contains("[N, " + in + ", h, w]"), e1.getMessage());
             var e2 = assertThrows(IllegalArgumentException.class,
-                    () -> unet.forward(Tensor.zeros(dev.zoetrope.core.DType.F32, 1, 4, 8, 8), 1f,
-                            Tensor.zeros(dev.zoetrope.core.DType.F32, 1, 77, 768)));
+                    () -> unet.forward(Tensor.zeros(dev.zoetrope.core.DType.F32, 1, in, 8, 8), 1f,
+                            Tensor.zeros(dev.zoetrope.core.DType.F32, 1, 77, cross + 1)));
             assertTrue(e2.getMessage().contains("cross_attention_dim"), e2.getMessage());
         }
     }
@@ -55,23 +63,29 @@ class UNetBehaviourTest {
     @Test
     void configAndCheckpointMismatchesNameTheFileAndTensor() {
         Json.Obj base = Configs.read(UNET.resolve("config.json"));
+        int[] channels = base.ints("block_out_channels", null);
+        int in = base.intValue("in_channels", 4), kernel = base.intValue("conv_in_kernel", 3);
         Map<String, Object> wider = new LinkedHashMap<>(base.map());
-        wider.put("block_out_channels", java.util.List.of(64L, 64L));
+        wider.put("block_out_channels", java.util.Arrays.stream(channels).mapToObj(c -> 2L * c).toList());
         try (Weights w = Weights.open(UNET.resolve("diffusion_pytorch_model.safetensors"))) {
             CheckpointException e = assertThrows(CheckpointException.class,
                     () -> UNet2DConditionModel.of(UNet2DConditionConfig.parse(new Json.Obj(wider), "test"), w));
             assertTrue(e.getMessage().contains("diffusion_pytorch_model.safetensors") && e.getMessage().contains("'conv_in.weight'")
-                    && e.getMessage().contains("[64, 4, 3, 3]"), e.getMessage());
+                    && e.getMessage().contains(java.util.Arrays.toString(new int[] {2 * channels[0], in, kernel, kernel})),
+                    e.getMessage());
         }
         Map<String, Object> sdxl = new LinkedHashMap<>(base.map());
         sdxl.put("addition_embed_type", "text_time");
         CheckpointException e = assertThrows(CheckpointException.class,
                 () -> UNet2DConditionConfig.parse(new Json.Obj(sdxl), "unet/config.json"));
         assertTrue(e.getMessage().startsWith("unet/config.json") && e.getMessage().contains("addition_embed_type"), e.getMessage());
+        int badHeads = 3;
+        while (channels[0] % badHeads == 0) badHeads++;          // a head count that does not divide block 0's width
         Map<String, Object> heads = new LinkedHashMap<>(base.map());
-        heads.put("attention_head_dim", 5L);
+        heads.remove("num_attention_heads");
+        heads.put("attention_head_dim", (long) badHeads);
         e = assertThrows(CheckpointException.class, () -> UNet2DConditionConfig.parse(new Json.Obj(heads), "cfg"));
-        assertTrue(e.getMessage().contains("not divisible by 5"), e.getMessage());
+        assertTrue(e.getMessage().contains("not divisible by " + badHeads), e.getMessage());
     }
 
     @Test
@@ -103,7 +117,7 @@ class UNetBehaviourTest {
                      new ProjectionsAsLinear(w));
              CaseData data = new CaseData(Fixtures.cases("sd", "unet").get(0));
              Scope s = Scope.open()) {
-            Tensor sample = data.get("sample_32x32").slice(2, 0, 8).slice(3, 0, 8);
+            Tensor sample = crop(data.largestInput("sample"), 0, 0);
             Tensor context = data.get("encoder_hidden_states");
             Compare.assertClose("linear vs conv projections", lin.forward(sample, 250f, context),
                     conv.forward(sample, 250f, context), 1e-5, 1e-5);

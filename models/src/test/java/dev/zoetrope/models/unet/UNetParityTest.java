@@ -51,12 +51,17 @@ class UNetParityTest {
     /**
      * The first denoising step of a 9-channel inpainting pipeline case: UNet input
      * cat([latents_start, mask_latent, masked_image_latents], dim=1) for the CFG batch [uncond, cond] at the first
-     * timestep, text embeddings from the txt2img case (same prompts and text encoder, as the manifest notes).
+     * timestep, text embeddings from the txt2img case with the same prompts (same text encoder, as the manifest notes).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("nineChannelInpaintCases")
     void inpaintUnetFirstStep(Fixtures.Case fixture) {
-        Fixtures.Case txt2img = Fixtures.cases("sd", "txt2img").get(0);
+        // the manifests' prompt_embeds_note: the txt2img case with the same prompts stores the embeddings
+        String prompt = fixture.manifest().string("prompt", null), negative = fixture.manifest().string("negative_prompt", null);
+        Fixtures.Case txt2img = Fixtures.cases("sd", "txt2img").stream()
+                .filter(c -> java.util.Objects.equals(prompt, c.manifest().string("prompt", null))
+                        && java.util.Objects.equals(negative, c.manifest().string("negative_prompt", null)))
+                .findFirst().orElseThrow(() -> new IllegalStateException("no txt2img case with the prompts of " + fixture));
         try (CaseData data = new CaseData(fixture);
              CaseData prompts = new CaseData(txt2img);
              UNet2DConditionModel unet = UNet2DConditionModel.load(fixture.modelDir().resolve("unet"));

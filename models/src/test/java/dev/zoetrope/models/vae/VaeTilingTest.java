@@ -10,40 +10,48 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Tiled VAE decode/encode follow diffusers' tiled_decode/tiled_encode: tiles of sample_size pixels every
  * (1 − overlap)·tile, each tile's first columns/rows blended linearly with its left/upper neighbour, top-left
- * row_limit² kept. Checked against tiles decoded one by one with the plain decoder.
+ * row_limit² kept. Checked against tiles decoded one by one with the plain decoder. Tiles are 8 latents wide
+ * (8·f pixels for the VAE's scale factor f) with overlap 0.25: latent stride 6, decode blend 2·f pixels.
  */
 class VaeTilingTest {
-    private static final Path VAE = Fixtures.folder("sd").resolve("tiny-sd/vae");
+    private static final Path VAE = Fixtures.modelDir("sd", "vae").resolve("vae");
+    private static final int TILE_LATENTS = 8;
+
+    private static Tensor crop(Tensor t, int height, int width) {
+        assertTrue(t.dim(2) >= height && t.dim(3) >= width, "the fixture input is smaller than " + height + "x" + width);
+        return t.slice(2, 0, height).slice(3, 0, width);
+    }
 
     @Test
     void tiledDecodeAssemblesBlendedTiles() {
         try (AutoencoderKL plain = AutoencoderKL.load(VAE);
              CaseData data = new CaseData(Fixtures.cases("sd", "vae").get(0));
              Scope s = Scope.open()) {
-            // tiny VAE: scale factor 2; 16-pixel tiles = 8-latent tiles, stride 6 latents, blend 4 pixels, keep 12
-            AutoencoderKL.Tiling tiling = new AutoencoderKL.Tiling(16, 0.25);
-            AutoencoderKL tiled = plain.withTiling(tiling);
-            Tensor z = data.get("z_24x40").slice(2, 0, 8).slice(3, 0, 14);          // [1, 4, 8, 14]
+            int f = plain.config().scaleFactor();
+            int tile = TILE_LATENTS * f, blend = 2 * f, keep = tile - blend;           // pixels
+            AutoencoderKL tiled = plain.withTiling(new AutoencoderKL.Tiling(tile, 0.25));
+            Tensor z = crop(data.largestInput("z"), 8, 14);                                // [1, C, 8, 14]: tiles at columns 0 and 6
             Tensor out = tiled.decode(z);
-            assertArrayEquals(new int[] {1, 3, 16, 28}, out.shape());
+            assertArrayEquals(new int[] {1, 3, 8 * f, 14 * f}, out.shape());
 
-            float[][][] t00 = image(plain.decode(z.slice(2, 0, 8).slice(3, 0, 8)));   // tile (0, 0): 16×16 pixels
-            float[][][] t01 = image(plain.decode(z.slice(2, 0, 8).slice(3, 6, 14)));  // tile (0, 1): 16×16 pixels
+            float[][][] t00 = image(plain.decode(z.slice(3, 0, 8)));   // tile (0, 0)
+            float[][][] t01 = image(plain.decode(z.slice(3, 6, 14)));  // tile (0, 1)
             float[][][] o = image(out);
             for (int c = 0; c < 3; c++) {
-                for (int y = 0; y < 12; y++) {
-                    for (int x = 0; x < 12; x++) assertEquals(t00[c][y][x], o[c][y][x], "unblended tile (0,0) at " + y + "," + x);
-                    for (int x = 0; x < 12; x++) {
+                for (int y = 0; y < keep; y++) {
+                    for (int x = 0; x < keep; x++) assertEquals(t00[c][y][x], o[c][y][x], "unblended tile (0,0) at " + y + "," + x);
+                    for (int x = 0; x < keep && keep + x < o[c][y].length; x++) {
                         float want = t01[c][y][x];
-                        if (x < 4) {
-                            float keep = (float) (1 - x / 4.0), take = (float) (x / 4.0);
-                            want = t00[c][y][12 + x] * keep + t01[c][y][x] * take;
+                        if (x < blend) {
+                            float keepLeft = (float) (1 - x / (double) blend), take = (float) (x / (double) blend);
+                            want = t00[c][y][keep + x] * keepLeft + t01[c][y][x] * take;
                         }
-                        assertEquals(want, o[c][y][12 + x], "tile (0,1) at " + y + "," + x);
+                        assertEquals(want, o[c][y][keep + x], "tile (0,1) at " + y + "," + x);
                     }
                 }
             }
@@ -58,16 +66,21 @@ class VaeTilingTest {
         try (AutoencoderKL plain = AutoencoderKL.load(VAE);
              CaseData data = new CaseData(Fixtures.cases("sd", "vae").get(0));
              Scope s = Scope.open()) {
-            AutoencoderKL.Tiling tiling = new AutoencoderKL.Tiling(16, 0.25);
-            Tensor x = data.get("x_64x64").slice(2, 0, 16).slice(3, 0, 16);
+            int f = plain.config().scaleFactor();
+            int tile = TILE_LATENTS * f;
+            AutoencoderKL.Tiling tiling = new AutoencoderKL.Tiling(tile, 0.25);
+            Tensor image = data.largestInput("x");
+            Tensor x = crop(image, tile, tile);
             assertArrayEquals(plain.encode(x).mean().toFloatArray(), plain.withTiling(tiling).encode(x).mean().toFloatArray());
-            Tensor wide = data.get("x_64x64").slice(2, 0, 16).slice(3, 0, 40);        // 3 tiles across
+            int wideWidth = 20 * f;                                           // 3 tiles across: pixel stride 6·f
+            Tensor wide = crop(image, tile, wideWidth);
             DiagonalGaussian g = plain.tiledEncode(wide, tiling);
-            assertArrayEquals(new int[] {1, 4, 8, 20}, g.mean().shape());
-            // tile (0,0) keeps its first 6 latent columns untouched
-            float[][][] first = image(plain.encode(wide.slice(3, 0, 16)).mean());
+            int channels = plain.config().latentChannels();
+            assertArrayEquals(new int[] {1, channels, TILE_LATENTS, 20}, g.mean().shape());
+            // tile (0,0) keeps its first 6 latent columns (row_limit = 8 − 2 blended) untouched
+            float[][][] first = image(plain.encode(wide.slice(3, 0, tile)).mean());
             float[][][] got = image(g.mean());
-            for (int c = 0; c < 4; c++) {
+            for (int c = 0; c < channels; c++) {
                 for (int y = 0; y < 6; y++) for (int xx = 0; xx < 6; xx++) assertEquals(first[c][y][xx], got[c][y][xx]);
             }
         }
