@@ -1,5 +1,6 @@
 package dev.zoetrope.bench;
 
+import dev.zoetrope.core.Backend;
 import dev.zoetrope.core.DType;
 import dev.zoetrope.core.Ops;
 import dev.zoetrope.core.Parallel;
@@ -45,8 +46,9 @@ public final class LlmBenchmark {
      * @param decodeTokens tokens generated per decode run
      * @param repeats      timed runs per figure after one warm-up
      * @param visionRuns   timed vision runs (0 skips the vision encoder)
+     * @param profile      after the timed runs, one more decode run with every op timed
      */
-    public record Options(int promptTokens, int decodeTokens, int repeats, int visionRuns) {
+    public record Options(int promptTokens, int decodeTokens, int repeats, int visionRuns, boolean profile) {
         public Options {
             if (promptTokens < 1 || decodeTokens < 2 || repeats < 1 || visionRuns < 0) {
                 throw new IllegalArgumentException("need prompt ≥ 1, decode ≥ 2 tokens, repeats ≥ 1, vision runs ≥ 0");
@@ -54,7 +56,7 @@ public final class LlmBenchmark {
         }
 
         public static Options defaults() {
-            return new Options(256, 48, 5, 2);
+            return new Options(256, 48, 5, 2, false);
         }
     }
 
@@ -104,6 +106,7 @@ public final class LlmBenchmark {
             out.printf(Locale.ROOT, "  after:  grouped streaming linears   %6.2f tok/s (%6.1f ms/token, best %6.1f) = %.2f of the bound%n",
                     tokensPerSecond, after.secondsPerToken() * 1e3, after.bestSecondsPerToken() * 1e3, fraction);
 
+            if (options.profile()) profileDecode(lm, options, out);
             if (options.visionRuns() > 0) {
                 double seconds = vision(built.model(), options.visionRuns());
                 out.printf(Locale.ROOT, "vision: one 448x448 tile (InternViT-300M + pixel shuffle + mlp1 -> 256 tokens):"
@@ -112,6 +115,28 @@ public final class LlmBenchmark {
             out.printf(Locale.ROOT, "decode_fraction_of_bound=%.3f%n", fraction);
             return fraction;
         }
+    }
+
+    /** One decode run (grouped linears) with every op timed, from the first generated token on: where a token's time goes. */
+    static void profileDecode(Qwen2ForCausalLM lm, Options options, PrintStream out) {
+        long[] prompt = new SplittableRandom(7).longs(options.promptTokens(), 0, lm.config().vocabSize()).toArray();
+        GenerationConfig greedy = GenerationConfig.greedy(options.decodeTokens(), List.of());
+        Backend plain = Ops.backend();
+        ProfilingBackend profiling = new ProfilingBackend(plain);
+        long[] started = {0};
+        try (KvCache cache = lm.newCache(1, prompt.length + options.decodeTokens()); Scope s = Scope.open()) {
+            Tensor embeds = lm.embed(Tensor.ofLongs(prompt, 1, prompt.length));
+            Generator.generate(lm, cache, embeds, null, null, greedy, (row, token) -> {
+                if (started[0] == 0) {   // prefill done: profile the decode steps only
+                    Ops.setBackend(profiling);
+                    started[0] = System.nanoTime();
+                }
+            });
+        } finally {
+            Ops.setBackend(plain);
+        }
+        out.printf(Locale.ROOT, "decode profile (%d tokens after the first, grouped linears):%n", options.decodeTokens() - 1);
+        profiling.report((System.nanoTime() - started[0]) / 1e9, 15, out);
     }
 
     /** Median prefill seconds, median and best decode seconds per token. */

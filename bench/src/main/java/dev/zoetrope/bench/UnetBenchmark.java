@@ -28,8 +28,9 @@ import java.util.function.Supplier;
 /**
  * {@code zoe bench unet}: one classifier-free-guidance step of the Stable Diffusion 1.5 UNet (its real config.json,
  * random weights made in memory) at 64×64 latents, batch 2 (= one 512×512 image with guidance), and the SD 1.5 VAE
- * decode of one 512×512 image: seconds, achieved GFLOP/s (convolution, linear and attention FLOPs as executed,
- * counted on a warm-up run) next to the GEMM peak measured in the same run, and peak memory. The last line is
+ * decode of one 512×512 image: seconds, achieved GFLOP/s (convolution, linear and attention FLOPs of the direct
+ * algorithms, counted on a warm-up run: 3×3 convolutions run as Winograd F(4×4, 3×3) do fewer multiply-adds, so the
+ * figure is an effective rate, the one PyTorch's timings are compared on) next to the GEMM peak measured in the same run, and peak memory. The last line is
  * {@code unet_fraction_of_gemm_peak=<x>}.
  */
 public final class UnetBenchmark {
@@ -203,9 +204,9 @@ public final class UnetBenchmark {
 
     private static void report(String what, Measured m, double peak, PrintStream out) {
         out.printf(Locale.ROOT, "  %-30s %.2f s (%.2f s)%n", what, m.bestSeconds(), m.medianSeconds());
-        out.printf(Locale.ROOT, "  %-30s %.1f GFLOP (conv %.1f, linear/matmul %.1f, attention %.1f)%n", "FLOPs",
+        out.printf(Locale.ROOT, "  %-30s %.1f GFLOP (conv %.1f, linear/matmul %.1f, attention %.1f)%n", "FLOPs (direct algorithms)",
                 m.flops() / 1e9, m.convFlops() / 1e9, m.linearFlops() / 1e9, m.attentionFlops() / 1e9);
-        out.printf(Locale.ROOT, "  %-30s %.1f GFLOP/s (%.1f) = %.2f × GEMM peak%n", "achieved", m.gflops(),
+        out.printf(Locale.ROOT, "  %-30s %.1f GFLOP/s (%.1f) = %.2f × GEMM peak%n", "achieved (effective)", m.gflops(),
                 m.flops() / m.medianSeconds() / 1e9, m.gflops() / peak);
         out.printf(Locale.ROOT, "  %-30s %.2f GiB above the weights%n", "peak activation memory", m.peakActivationBytes() / GIB);
         out.printf(Locale.ROOT, "  %-30s std %.3g%s%n", "output", m.outputStd(),

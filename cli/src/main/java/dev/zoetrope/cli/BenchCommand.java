@@ -99,9 +99,13 @@ final class BenchCommand implements Runnable {
         @Option(names = "--vision-runs", paramLabel = "N", description = "Timed vision-encoder runs, 0 to skip (default: ${DEFAULT-VALUE}).")
         int visionRuns = LlmBenchmark.Options.defaults().visionRuns();
 
+        @Option(names = "--profile", description = "After the timed runs, one more decode run with every op timed:"
+                + " time per op and the most expensive op shapes.")
+        boolean profile;
+
         @Override
         public Integer call() {
-            LlmBenchmark.run(new LlmBenchmark.Options(promptTokens, decodeTokens, repeats, visionRuns), System.out);
+            LlmBenchmark.run(new LlmBenchmark.Options(promptTokens, decodeTokens, repeats, visionRuns, profile), System.out);
             return 0;
         }
     }

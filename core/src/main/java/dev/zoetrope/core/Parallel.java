@@ -1,11 +1,11 @@
 package dev.zoetrope.core;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
@@ -13,12 +13,19 @@ import java.util.function.IntConsumer;
  * split work into tasks whose boundaries depend only on the problem size, never on the thread count, and
  * each output element is computed by exactly one task in a fixed order, so results are bit-identical for
  * any number of threads. A call from inside a task runs inline (no nested parallelism).
+ *
+ * <p>An LLM decode step is ~100 parallel regions of tens of microseconds each, separated by short serial work
+ * (norms, attention over the cache). Waking a parked thread costs about as much as such a region, so the helpers
+ * spin for {@code -Dzoetrope.spinMicros} (default 2000) after their last task before parking: regions in quick
+ * succession find them awake. A second caller arriving while the pool works for another runs its tasks itself.
  */
 public final class Parallel {
     private static volatile int threads = Integer.getInteger("zoetrope.threads",
             Runtime.getRuntime().availableProcessors());
-    private static ExecutorService pool;
+    private static final long SPIN_NANOS = Math.max(0, Long.getLong("zoetrope.spinMicros", 2000)) * 1000;
     private static final ThreadLocal<Boolean> IN_TASK = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    private static final ReentrantLock SUBMIT = new ReentrantLock();
+    private static Pool pool;
 
     private Parallel() {
     }
@@ -37,16 +44,8 @@ public final class Parallel {
         threads = n;
     }
 
-    private static synchronized ExecutorService pool() {
-        if (pool == null) {
-            AtomicInteger count = new AtomicInteger();
-            ThreadFactory factory = r -> {
-                Thread t = new Thread(r, "zoetrope-worker-" + count.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            };
-            pool = Executors.newFixedThreadPool(Math.max(1, threads - 1), factory);
-        }
+    private static synchronized Pool pool() {
+        if (pool == null) pool = new Pool(Math.max(1, threads - 1));
         return pool;
     }
 
@@ -58,14 +57,44 @@ public final class Parallel {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
-        // The caller works too and waits only for tasks a helper has actually taken: a helper that starts after
-        // every task was claimed (it was slow to wake, e.g. on a busy machine) finds nothing to do and delays no
-        // one. This matters for the ~100 small parallel regions of an LLM decode step.
-        AtomicInteger next = new AtomicInteger();
-        AtomicInteger unfinished = new AtomicInteger(n);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread caller = Thread.currentThread();
-        Runnable worker = () -> {
+        Job job = new Job(n, body, Thread.currentThread());
+        if (!SUBMIT.tryLock()) {   // the pool works for another caller: do it all here (same tasks, same results)
+            job.work();
+            job.rethrow();
+            return;
+        }
+        try {
+            Pool p = pool();
+            p.publish(job, Math.min(t, n) - 1);
+            // The caller works too and waits only for tasks a helper has actually taken: a helper that starts after
+            // every task was claimed (it was slow to wake, e.g. on a busy machine) finds nothing to do and delays
+            // no one.
+            job.work();
+            job.awaitTaken();
+            p.retire(job);
+        } finally {
+            SUBMIT.unlock();
+        }
+        job.rethrow();
+    }
+
+    /** One forEach call: tasks claimed in order by whoever runs {@link #work}. */
+    private static final class Job {
+        final int n;
+        final IntConsumer body;
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger unfinished;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Job(int n, IntConsumer body, Thread caller) {
+            this.n = n;
+            this.body = body;
+            this.caller = caller;
+            this.unfinished = new AtomicInteger(n);
+        }
+
+        void work() {
             boolean nested = IN_TASK.get();
             IN_TASK.set(Boolean.TRUE);
             try {
@@ -76,42 +105,104 @@ public final class Parallel {
                     } catch (Throwable e) {
                         failure.compareAndSet(null, e);
                     } finally {
-                        if (unfinished.decrementAndGet() == 0) LockSupport.unpark(caller);
+                        if (unfinished.decrementAndGet() == 0 && Thread.currentThread() != caller) LockSupport.unpark(caller);
                     }
                 }
             } finally {
                 IN_TASK.set(nested);
             }
-        };
-        ExecutorService p = pool();
-        for (int h = Math.min(t, n) - 1; h > 0; h--) p.execute(worker);
-        worker.run();
-        long spinUntil = System.nanoTime() + SPIN_NANOS;
-        while (unfinished.get() != 0) {
-            if (System.nanoTime() < spinUntil) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.park(unfinished);
-                if (Thread.interrupted()) {
-                    // keep waiting: tasks in flight may still use the caller's memory; restore the flag after
-                    waitUninterruptibly(unfinished);
-                    Thread.currentThread().interrupt();
+        }
+
+        /** Waits for the tasks helpers took; an interrupt is kept for after (they may still use the caller's memory). */
+        void awaitTaken() {
+            boolean interrupted = false;
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (unfinished.get() != 0) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                    if (Thread.interrupted()) interrupted = true;
                 }
             }
+            if (interrupted) Thread.currentThread().interrupt();
         }
-        Throwable f = failure.get();
-        if (f instanceof RuntimeException re) throw re;
-        if (f instanceof Error err) throw err;
-        if (f != null) throw new IllegalStateException(f);
+
+        void rethrow() {
+            Throwable f = failure.get();
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error err) throw err;
+            if (f != null) throw new IllegalStateException(f);
+        }
     }
 
-    /** How long the caller spins for the last tasks before parking (a helper's task usually ends within it). */
-    private static final long SPIN_NANOS = 20_000;
+    /** Helper threads that take the published job, then spin a while for the next before parking. */
+    private static final class Pool {
+        private final List<Helper> helpers = new ArrayList<>();
+        private volatile Job current;
+        private volatile long generation;
+        private volatile boolean shutdown;
 
-    private static void waitUninterruptibly(AtomicInteger unfinished) {
-        while (unfinished.get() != 0) {
-            LockSupport.park(unfinished);
-            Thread.interrupted();
+        Pool(int size) {
+            for (int i = 0; i < size; i++) {
+                Helper h = new Helper(this, i + 1);
+                helpers.add(h);
+                h.start();
+            }
+        }
+
+        /** Offers {@code job} to the first {@code wanted} helpers. */
+        void publish(Job job, int wanted) {
+            current = job;
+            generation++;   // only the caller holding SUBMIT writes it; the volatile write publishes the job
+            for (int i = 0; i < Math.min(wanted, helpers.size()); i++) {
+                Helper h = helpers.get(i);
+                h.assigned = generation;
+                if (h.parked) LockSupport.unpark(h);
+            }
+        }
+
+        void retire(Job job) {
+            if (current == job) current = null;
+        }
+
+        void shutdown() {
+            shutdown = true;
+            for (Helper h : helpers) LockSupport.unpark(h);
+        }
+    }
+
+    private static final class Helper extends Thread {
+        private final Pool pool;
+        volatile long assigned;
+        volatile boolean parked;
+        private long done;
+
+        Helper(Pool pool, int index) {
+            super("zoetrope-worker-" + index);
+            this.pool = pool;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            while (!pool.shutdown) {
+                long spinUntil = System.nanoTime() + SPIN_NANOS;
+                while (assigned == done && !pool.shutdown) {
+                    if (System.nanoTime() < spinUntil) {
+                        Thread.onSpinWait();
+                    } else {
+                        parked = true;
+                        if (assigned == done && !pool.shutdown) LockSupport.park(this);
+                        parked = false;
+                        spinUntil = System.nanoTime() + SPIN_NANOS;
+                    }
+                }
+                if (pool.shutdown) return;
+                done = assigned;
+                Job job = pool.current;
+                if (job != null) job.work();
+            }
         }
     }
 

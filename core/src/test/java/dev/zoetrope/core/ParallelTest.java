@@ -4,14 +4,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Parallel.forEach: every index once, failures surface after the tasks in flight, nesting runs inline, interrupts. */
+/**
+ * Parallel.forEach: every index once, failures surface after the tasks in flight, nesting runs inline, interrupts,
+ * callers on several threads at once, a pool whose helpers have parked.
+ */
 class ParallelTest {
     private int saved;
 
@@ -78,5 +84,48 @@ class ParallelTest {
             Thread.interrupted();
         }
         for (int i = 0; i < 32; i++) assertEquals(1, runs.get(i), "task " + i + " ran before the call returned");
+    }
+
+    @Test
+    void callersOnSeveralThreadsAtOnceEachGetEveryIndexOnce() throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> callers = new ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+            int caller = c;
+            callers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int call = 0; call < 300; call++) {
+                        int n = 1 + (call + caller) % 23;
+                        AtomicIntegerArray runs = new AtomicIntegerArray(n);
+                        Parallel.forEach(n, runs::incrementAndGet);
+                        for (int i = 0; i < n; i++) {
+                            if (runs.get(i) != 1) throw new AssertionError("caller " + caller + " call " + call + " index " + i);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        for (Thread t : callers) t.join();
+        if (failure.get() != null) throw new AssertionError(failure.get());
+    }
+
+    @Test
+    void helpersThatParkedAreWokenForTheNextCall() throws InterruptedException {
+        for (int round = 0; round < 3; round++) {
+            Thread.sleep(20);   // longer than the helpers spin: they park
+            AtomicIntegerArray runs = new AtomicIntegerArray(16);
+            Parallel.forEach(16, i -> {
+                busyMicros(200);
+                runs.incrementAndGet(i);
+            });
+            for (int i = 0; i < 16; i++) assertEquals(1, runs.get(i), "round " + round + " index " + i);
+        }
+    }
+
+    private static void busyMicros(long micros) {
+        long until = System.nanoTime() + micros * 1000;
+        while (System.nanoTime() < until) Thread.onSpinWait();
     }
 }
