@@ -131,13 +131,13 @@ final class QueryLaneAttention {
             // Sᵀ[j][r] = Σ_t K[j0 + j][t]·Qᵀ[t][r]
             for (int g = 0; g < n; g += GROUP) {
                 int kAt = kBase + (j0 + g) * d;   // group (j0 + g) / 4 starts at ((j0 + g) / 4)·4·D
-                for (int r0 = 0; r0 < rp; r0 += LANES) scoreTile(kp, kAt, qT, r0, d, sT, g * w + r0);
+                for (int r0 = 0; r0 < rp; r0 += LANES) tile(kp, kAt, qT, r0, d, sT, g * w + r0, false);
             }
             softmaxStep(sT, n, rp, dvp, sc);
             // Oᵀ[c][r] += Σ_j V[j0 + j][c]·Pᵀ[j][r]
             for (int c = 0; c < dvp; c += GROUP) {
                 int vAt = vBase + (c * lk + j0 * GROUP);    // column group c / 4 holds [Lk][4]
-                for (int r0 = 0; r0 < rp; r0 += LANES) valueTile(vp, vAt, sT, r0, n, oT, c * w + r0);
+                for (int r0 = 0; r0 < rp; r0 += LANES) tile(vp, vAt, sT, r0, n, oT, c * w + r0, true);
             }
         }
         // out[r][c] = Oᵀ[c][r] / rowSum[r]
@@ -211,84 +211,58 @@ final class QueryLaneAttention {
         }
     }
 
-    /** sT[sAt + i·ROWS + l] = Σ_t kp[kAt + t·4 + i]·qT[t·ROWS + r0 + l] for 4 keys i and LANES rows l. */
-    private static void scoreTile(float[] kp, int kAt, float[] qT, int r0, int d, float[] sT, int sAt) {
+    /**
+     * The one register tile of both products: out[at + i·ROWS + l] = (accumulate ? out[…] : 0) + Σ_{j < n}
+     * panel[pAt + j·4 + i]·lanes[j·ROWS + r0 + l] for 4 columns i and LANES rows l, j ascending. Scores: panel = the
+     * packed keys, lanes = Qᵀ, n = head dim; values: panel = the packed values, lanes = Pᵀ, n = keys of the block.
+     */
+    private static void tile(float[] panel, int pAt, float[] lanes, int r0, int n, float[] out, int at, boolean accumulate) {
         if (!Kernels.VECTOR) {
             for (int i = 0; i < GROUP; i++) {
                 for (int l = 0; l < LANES; l++) {
-                    float acc = 0f;
-                    for (int t = 0; t < d; t++) acc += kp[kAt + t * GROUP + i] * qT[t * ROWS + r0 + l];
-                    sT[sAt + i * ROWS + l] = acc;
+                    float acc = accumulate ? out[at + i * ROWS + l] : 0f;
+                    for (int j = 0; j < n; j++) acc += panel[pAt + j * GROUP + i] * lanes[j * ROWS + r0 + l];
+                    out[at + i * ROWS + l] = acc;
                 }
             }
             return;
         }
-        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-        for (int t = 0; t < d; t++) {
-            int qi = t * ROWS + r0, ki = kAt + t * GROUP;
-            FloatVector x = FloatVector.fromArray(F, qT, qi), y = FloatVector.fromArray(F, qT, qi + FLOATS);
-            FloatVector kv = FloatVector.broadcast(F, kp[ki]);
-            a0 = kv.fma(x, a0);
-            b0 = kv.fma(y, b0);
-            kv = FloatVector.broadcast(F, kp[ki + 1]);
-            a1 = kv.fma(x, a1);
-            b1 = kv.fma(y, b1);
-            kv = FloatVector.broadcast(F, kp[ki + 2]);
-            a2 = kv.fma(x, a2);
-            b2 = kv.fma(y, b2);
-            kv = FloatVector.broadcast(F, kp[ki + 3]);
-            a3 = kv.fma(x, a3);
-            b3 = kv.fma(y, b3);
+        FloatVector a0, b0, a1, b1, a2, b2, a3, b3;
+        if (accumulate) {
+            a0 = FloatVector.fromArray(F, out, at);
+            b0 = FloatVector.fromArray(F, out, at + FLOATS);
+            a1 = FloatVector.fromArray(F, out, at + ROWS);
+            b1 = FloatVector.fromArray(F, out, at + ROWS + FLOATS);
+            a2 = FloatVector.fromArray(F, out, at + 2 * ROWS);
+            b2 = FloatVector.fromArray(F, out, at + 2 * ROWS + FLOATS);
+            a3 = FloatVector.fromArray(F, out, at + 3 * ROWS);
+            b3 = FloatVector.fromArray(F, out, at + 3 * ROWS + FLOATS);
+        } else {
+            a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = FloatVector.zero(F);
         }
-        a0.intoArray(sT, sAt);
-        b0.intoArray(sT, sAt + FLOATS);
-        a1.intoArray(sT, sAt + ROWS);
-        b1.intoArray(sT, sAt + ROWS + FLOATS);
-        a2.intoArray(sT, sAt + 2 * ROWS);
-        b2.intoArray(sT, sAt + 2 * ROWS + FLOATS);
-        a3.intoArray(sT, sAt + 3 * ROWS);
-        b3.intoArray(sT, sAt + 3 * ROWS + FLOATS);
-    }
-
-    /** oT[oAt + i·ROWS + l] += Σ_{j < n} vp[vAt + j·4 + i]·pT[j·ROWS + r0 + l] for 4 columns i and LANES rows l. */
-    private static void valueTile(float[] vp, int vAt, float[] pT, int r0, int n, float[] oT, int oAt) {
-        if (!Kernels.VECTOR) {
-            for (int i = 0; i < GROUP; i++) {
-                for (int l = 0; l < LANES; l++) {
-                    float acc = oT[oAt + i * ROWS + l];
-                    for (int j = 0; j < n; j++) acc += vp[vAt + j * GROUP + i] * pT[j * ROWS + r0 + l];
-                    oT[oAt + i * ROWS + l] = acc;
-                }
-            }
-            return;
-        }
-        FloatVector a0 = FloatVector.fromArray(F, oT, oAt), b0 = FloatVector.fromArray(F, oT, oAt + FLOATS);
-        FloatVector a1 = FloatVector.fromArray(F, oT, oAt + ROWS), b1 = FloatVector.fromArray(F, oT, oAt + ROWS + FLOATS);
-        FloatVector a2 = FloatVector.fromArray(F, oT, oAt + 2 * ROWS), b2 = FloatVector.fromArray(F, oT, oAt + 2 * ROWS + FLOATS);
-        FloatVector a3 = FloatVector.fromArray(F, oT, oAt + 3 * ROWS), b3 = FloatVector.fromArray(F, oT, oAt + 3 * ROWS + FLOATS);
         for (int j = 0; j < n; j++) {
-            int pi = j * ROWS + r0, vi = vAt + j * GROUP;
-            FloatVector x = FloatVector.fromArray(F, pT, pi), y = FloatVector.fromArray(F, pT, pi + FLOATS);
-            FloatVector vv = FloatVector.broadcast(F, vp[vi]);
-            a0 = vv.fma(x, a0);
-            b0 = vv.fma(y, b0);
-            vv = FloatVector.broadcast(F, vp[vi + 1]);
-            a1 = vv.fma(x, a1);
-            b1 = vv.fma(y, b1);
-            vv = FloatVector.broadcast(F, vp[vi + 2]);
-            a2 = vv.fma(x, a2);
-            b2 = vv.fma(y, b2);
-            vv = FloatVector.broadcast(F, vp[vi + 3]);
-            a3 = vv.fma(x, a3);
-            b3 = vv.fma(y, b3);
+            int li = j * ROWS + r0, pi = pAt + j * GROUP;
+            FloatVector x = FloatVector.fromArray(F, lanes, li), y = FloatVector.fromArray(F, lanes, li + FLOATS);
+            FloatVector p = FloatVector.broadcast(F, panel[pi]);
+            a0 = p.fma(x, a0);
+            b0 = p.fma(y, b0);
+            p = FloatVector.broadcast(F, panel[pi + 1]);
+            a1 = p.fma(x, a1);
+            b1 = p.fma(y, b1);
+            p = FloatVector.broadcast(F, panel[pi + 2]);
+            a2 = p.fma(x, a2);
+            b2 = p.fma(y, b2);
+            p = FloatVector.broadcast(F, panel[pi + 3]);
+            a3 = p.fma(x, a3);
+            b3 = p.fma(y, b3);
         }
-        a0.intoArray(oT, oAt);
-        b0.intoArray(oT, oAt + FLOATS);
-        a1.intoArray(oT, oAt + ROWS);
-        b1.intoArray(oT, oAt + ROWS + FLOATS);
-        a2.intoArray(oT, oAt + 2 * ROWS);
-        b2.intoArray(oT, oAt + 2 * ROWS + FLOATS);
-        a3.intoArray(oT, oAt + 3 * ROWS);
-        b3.intoArray(oT, oAt + 3 * ROWS + FLOATS);
+        a0.intoArray(out, at);
+        b0.intoArray(out, at + FLOATS);
+        a1.intoArray(out, at + ROWS);
+        b1.intoArray(out, at + ROWS + FLOATS);
+        a2.intoArray(out, at + 2 * ROWS);
+        b2.intoArray(out, at + 2 * ROWS + FLOATS);
+        a3.intoArray(out, at + 3 * ROWS);
+        b3.intoArray(out, at + 3 * ROWS + FLOATS);
     }
 }
