@@ -181,7 +181,7 @@ public final class Gemm {
                             long at = cOff + i * ldc + j;
                             if (tile.vector && rows == mr && cols == nr) {
                                 tile.multiplyInto(aPack, ip * panelSize, bPack, bOff, kc, c, at, ldc, !first || accumulate,
-                                        first ? colBias : null, j, first ? rowBias : null, i);
+                                        first ? colBias : null, j, first ? rowBias : null, i, acc);
                             } else {
                                 tile.multiply(aPack, ip * panelSize, bPack, bOff, kc, acc, accSegment);
                                 MicroKernels.store(tile, acc, rows, cols, c, at, ldc, first, accumulate, rowBias, i, colBias, j);

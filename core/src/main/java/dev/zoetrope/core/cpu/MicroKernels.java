@@ -10,7 +10,8 @@ import java.util.Arrays;
 /**
  * GEMM register tiles: a micro-kernel multiplies a packed A micro-panel (mr × kc, row r at r·{@link #PITCH})
  * by a packed B panel (kc × nr) into an mr × nr tile of accumulators and writes or adds it, biases included,
- * straight into C (a round trip through a scratch tile measured ~8% slower); edge tiles do take the scratch
+ * into C: the 4 × 2 tile straight from its registers (a round trip through a scratch tile measured ~8% slower
+ * on AVX2), the 9 × 2 tile through the scratch tile (see {@link #vector9x2}); edge tiles take the scratch
  * tile, which {@link #store} adds into C with the same additions in the same order.
  *
  * <p>The vector tiles are mr rows × 2 vectors. C2 schedules all of a step's A broadcasts before its FMAs, so
@@ -68,18 +69,24 @@ final class MicroKernels {
 
         /** A full vector tile straight into C: C = acc + biases, or C + (acc + biases) when {@code add}. */
         void multiplyInto(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
-                          boolean add, float[] colBias, int j0, float[] rowBias, int i0) {
+                          boolean add, float[] colBias, int j0, float[] rowBias, int i0, float[] tile) {
             switch (this) {
                 case V4X2 -> vector4x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add, colBias, j0, rowBias, i0);
-                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, c, cIdx, ldc, add, colBias, j0, rowBias, i0);
+                case V9X2 -> {
+                    vector9x2(a, aOff, b, bOff, kc, tile);
+                    storeVector(mr, tile, c, cIdx, ldc, add, colBias, j0, rowBias, i0);
+                }
                 case SCALAR -> throw new IllegalStateException("the scalar tile goes through store()");
             }
         }
 
         /** Any tile into the scratch {@code tile} (mr × nr floats; {@code tileSegment} is a view of it). */
         void multiply(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile, MemorySegment tileSegment) {
-            if (vector) multiplyInto(a, aOff, b, bOff, kc, tileSegment, 0, nr, false, null, 0, null, 0);
-            else scalar(a, aOff, b, bOff, kc, mr, nr, tile);
+            switch (this) {
+                case V4X2 -> vector4x2(a, aOff, b, bOff, kc, tileSegment, 0, nr, false, null, 0, null, 0);
+                case V9X2 -> vector9x2(a, aOff, b, bOff, kc, tile);
+                case SCALAR -> scalar(a, aOff, b, bOff, kc, mr, nr, tile);
+            }
         }
     }
 
@@ -179,12 +186,13 @@ final class MicroKernels {
     }
 
     /**
-     * 9 rows × 2 vectors: acc[r, j] = Σ_p a[aOff + r·PITCH + p]·b[bOff + p·nr + j] (fused, p ascending), then
-     * acc + colBias[j0 + j] + rowBias[i0 + r] (biases optional) is written to the tile at element cIdx of c
-     * (leading dimension ldc), or added to it when {@code add}: the order {@link #store} uses.
+     * 9 rows × 2 vectors: tile[r·nr + j] = Σ_p a[aOff + r·PITCH + p]·b[bOff + p·nr + j] (fused, p ascending).
+     * Only the loop lives here, the epilogue is {@link #storeVector}: with both in one method C1 ran out of
+     * virtual registers on 512-bit vectors, and a method C1 cannot compile may never reach C2 (it stayed in
+     * tier-2 code that calls the Vector API's Java fallbacks: GEMM at 1.8 GFLOP/s instead of 200). The round
+     * trip through the tile costs 18 stores and loads per kc·18 FMAs and measured no slower.
      */
-    static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
-                          boolean add, float[] colBias, int j0, float[] rowBias, int i0) {
+    static void vector9x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
         VectorSpecies<Float> f = Kernels.F;
         int l = f.length(), nr = 2 * l;
         FloatVector zero = FloatVector.zero(f);
@@ -205,49 +213,46 @@ final class MicroKernels {
             av = FloatVector.broadcast(f, a[ai + 7 * PITCH]); c7a = av.fma(left, c7a); c7b = av.fma(right, c7b);
             av = FloatVector.broadcast(f, a[ai + 8 * PITCH]); c8a = av.fma(left, c8a); c8b = av.fma(right, c8b);
         }
-        if (colBias != null) {
-            FloatVector biasa = FloatVector.fromArray(f, colBias, j0), biasb = FloatVector.fromArray(f, colBias, j0 + l);
-            c0a = c0a.add(biasa); c0b = c0b.add(biasb);
-            c1a = c1a.add(biasa); c1b = c1b.add(biasb);
-            c2a = c2a.add(biasa); c2b = c2b.add(biasb);
-            c3a = c3a.add(biasa); c3b = c3b.add(biasb);
-            c4a = c4a.add(biasa); c4b = c4b.add(biasb);
-            c5a = c5a.add(biasa); c5b = c5b.add(biasb);
-            c6a = c6a.add(biasa); c6b = c6b.add(biasb);
-            c7a = c7a.add(biasa); c7b = c7b.add(biasb);
-            c8a = c8a.add(biasa); c8b = c8b.add(biasb);
+        c0a.intoArray(tile, 0); c0b.intoArray(tile, l);
+        c1a.intoArray(tile, nr); c1b.intoArray(tile, nr + l);
+        c2a.intoArray(tile, 2 * nr); c2b.intoArray(tile, 2 * nr + l);
+        c3a.intoArray(tile, 3 * nr); c3b.intoArray(tile, 3 * nr + l);
+        c4a.intoArray(tile, 4 * nr); c4b.intoArray(tile, 4 * nr + l);
+        c5a.intoArray(tile, 5 * nr); c5b.intoArray(tile, 5 * nr + l);
+        c6a.intoArray(tile, 6 * nr); c6b.intoArray(tile, 6 * nr + l);
+        c7a.intoArray(tile, 7 * nr); c7b.intoArray(tile, 7 * nr + l);
+        c8a.intoArray(tile, 8 * nr); c8b.intoArray(tile, 8 * nr + l);
+    }
+
+    /**
+     * A full mr × 2-vector tile of sums into C at element cIdx (leading dimension ldc): acc + colBias[j0 + j] +
+     * rowBias[i0 + r] (biases optional) is written, or added to C when {@code add} — {@link #store}'s order.
+     */
+    static void storeVector(int mr, float[] tile, MemorySegment c, long cIdx, long ldc, boolean add,
+                            float[] colBias, int j0, float[] rowBias, int i0) {
+        VectorSpecies<Float> f = Kernels.F;
+        int l = f.length(), nr = 2 * l;
+        long h = (long) Float.BYTES * l;
+        FloatVector biasa = colBias == null ? null : FloatVector.fromArray(f, colBias, j0);
+        FloatVector biasb = colBias == null ? null : FloatVector.fromArray(f, colBias, j0 + l);
+        for (int r = 0; r < mr; r++) {
+            FloatVector va = FloatVector.fromArray(f, tile, r * nr), vb = FloatVector.fromArray(f, tile, r * nr + l);
+            if (biasa != null) {
+                va = va.add(biasa);
+                vb = vb.add(biasb);
+            }
+            if (rowBias != null) {
+                FloatVector rb = FloatVector.broadcast(f, rowBias[i0 + r]);
+                va = va.add(rb);
+                vb = vb.add(rb);
+            }
+            long at = (long) Float.BYTES * (cIdx + r * ldc);
+            if (add) {
+                va = FloatVector.fromMemorySegment(f, c, at, ORDER).add(va);
+                vb = FloatVector.fromMemorySegment(f, c, at + h, ORDER).add(vb);
+            }
+            va.intoMemorySegment(c, at, ORDER);
+            vb.intoMemorySegment(c, at + h, ORDER);
         }
-        if (rowBias != null) {
-            av = FloatVector.broadcast(f, rowBias[i0]); c0a = c0a.add(av); c0b = c0b.add(av);
-            av = FloatVector.broadcast(f, rowBias[i0 + 1]); c1a = c1a.add(av); c1b = c1b.add(av);
-            av = FloatVector.broadcast(f, rowBias[i0 + 2]); c2a = c2a.add(av); c2b = c2b.add(av);
-            av = FloatVector.broadcast(f, rowBias[i0 + 3]); c3a = c3a.add(av); c3b = c3b.add(av);
-            av = FloatVector.broadcast(f, rowBias[i0 + 4]); c4a = c4a.add(av); c4b = c4b.add(av);
-            av = FloatVector.broadcast(f, rowBias[i0 + 5]); c5a = c5a.add(av); c5b = c5b.add(av);
-            av = FloatVector.broadcast(f, rowBias[i0 + 6]); c6a = c6a.add(av); c6b = c6b.add(av);
-            av = FloatVector.broadcast(f, rowBias[i0 + 7]); c7a = c7a.add(av); c7b = c7b.add(av);
-            av = FloatVector.broadcast(f, rowBias[i0 + 8]); c8a = c8a.add(av); c8b = c8b.add(av);
-        }
-        long h = (long) Float.BYTES * l, row = (long) Float.BYTES * ldc, at = (long) Float.BYTES * cIdx;
-        if (add) {
-            c0a = FloatVector.fromMemorySegment(f, c, at, ORDER).add(c0a); c0b = FloatVector.fromMemorySegment(f, c, at + h, ORDER).add(c0b);
-            c1a = FloatVector.fromMemorySegment(f, c, at + row, ORDER).add(c1a); c1b = FloatVector.fromMemorySegment(f, c, at + row + h, ORDER).add(c1b);
-            c2a = FloatVector.fromMemorySegment(f, c, at + 2 * row, ORDER).add(c2a); c2b = FloatVector.fromMemorySegment(f, c, at + 2 * row + h, ORDER).add(c2b);
-            c3a = FloatVector.fromMemorySegment(f, c, at + 3 * row, ORDER).add(c3a); c3b = FloatVector.fromMemorySegment(f, c, at + 3 * row + h, ORDER).add(c3b);
-            c4a = FloatVector.fromMemorySegment(f, c, at + 4 * row, ORDER).add(c4a); c4b = FloatVector.fromMemorySegment(f, c, at + 4 * row + h, ORDER).add(c4b);
-            c5a = FloatVector.fromMemorySegment(f, c, at + 5 * row, ORDER).add(c5a); c5b = FloatVector.fromMemorySegment(f, c, at + 5 * row + h, ORDER).add(c5b);
-            c6a = FloatVector.fromMemorySegment(f, c, at + 6 * row, ORDER).add(c6a); c6b = FloatVector.fromMemorySegment(f, c, at + 6 * row + h, ORDER).add(c6b);
-            c7a = FloatVector.fromMemorySegment(f, c, at + 7 * row, ORDER).add(c7a); c7b = FloatVector.fromMemorySegment(f, c, at + 7 * row + h, ORDER).add(c7b);
-            c8a = FloatVector.fromMemorySegment(f, c, at + 8 * row, ORDER).add(c8a); c8b = FloatVector.fromMemorySegment(f, c, at + 8 * row + h, ORDER).add(c8b);
-        }
-        c0a.intoMemorySegment(c, at, ORDER); c0b.intoMemorySegment(c, at + h, ORDER);
-        c1a.intoMemorySegment(c, at + row, ORDER); c1b.intoMemorySegment(c, at + row + h, ORDER);
-        c2a.intoMemorySegment(c, at + 2 * row, ORDER); c2b.intoMemorySegment(c, at + 2 * row + h, ORDER);
-        c3a.intoMemorySegment(c, at + 3 * row, ORDER); c3b.intoMemorySegment(c, at + 3 * row + h, ORDER);
-        c4a.intoMemorySegment(c, at + 4 * row, ORDER); c4b.intoMemorySegment(c, at + 4 * row + h, ORDER);
-        c5a.intoMemorySegment(c, at + 5 * row, ORDER); c5b.intoMemorySegment(c, at + 5 * row + h, ORDER);
-        c6a.intoMemorySegment(c, at + 6 * row, ORDER); c6b.intoMemorySegment(c, at + 6 * row + h, ORDER);
-        c7a.intoMemorySegment(c, at + 7 * row, ORDER); c7b.intoMemorySegment(c, at + 7 * row + h, ORDER);
-        c8a.intoMemorySegment(c, at + 8 * row, ORDER); c8b.intoMemorySegment(c, at + 8 * row + h, ORDER);
     }
 }
