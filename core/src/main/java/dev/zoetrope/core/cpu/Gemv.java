@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
@@ -114,8 +115,10 @@ final class Gemv {
         int l = f.length(), half = k / 2, xBase = r * half;
         int qEnd = half - half % (2 * l);
         FloatVector e0 = FloatVector.zero(f), o0 = e0, e1 = e0, o1 = e0;
-        long base = col * 2;
+        long base = col * 2, last = w.byteSize() - 1;
+        int touched = 0;
         for (int q = 0; q < qEnd; q += 2 * l) {
+            if (Prefetch.ENABLED && (q & (4 * l - 1)) == 0) touched += w.get(ValueLayout.JAVA_BYTE, Math.min(base + 4L * q + Prefetch.AHEAD_BYTES, last));
             IntVector w0 = IntVector.fromMemorySegment(INTS, w, base + 4L * q, ORDER);
             IntVector w1 = IntVector.fromMemorySegment(INTS, w, base + 4L * (q + l), ORDER);
             e0 = evenHalf(w0).fma(FloatVector.fromArray(f, even, xBase + q), e0);
@@ -123,6 +126,7 @@ final class Gemv {
             e1 = evenHalf(w1).fma(FloatVector.fromArray(f, even, xBase + q + l), e1);
             o1 = oddHalf(w1).fma(FloatVector.fromArray(f, odd, xBase + q + l), o1);
         }
+        Prefetch.keep(touched);
         float tail = 0f;
         for (int p = 2 * qEnd; p < k; p++) tail += x[r * k + p] * bf16(w, col + p);
         return sumLanes(e0.add(o0).add(e1.add(o1)), lanes) + tail;

@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
@@ -21,7 +22,8 @@ import java.util.List;
  * BF16 weights with contiguous rows (as checkpoints store them) are streamed here with x prepared once for the
  * whole group: each row is one sequential stream, BF16 pairs loaded as ints and widened in registers (the even
  * element is {@code bits << 16}, the odd one {@code bits & 0xffff0000}) against x rearranged into blocks of its
- * even and then its odd elements, four independent accumulators. Other dtypes run each slice as an ordinary
+ * even and then its odd elements, four independent accumulators, a byte {@link Prefetch#AHEAD_BYTES} ahead read
+ * per step so the next lines are on their way. Other dtypes run each slice as an ordinary
  * {@link Gemm#gemm} call (inline inside its task). More rows of x run one GEMM per weight, writing into the
  * weight's columns of y.
  *
@@ -147,9 +149,12 @@ final class LinearGroup {
         MemorySegment s = w.segment();
         long first = w.offset() + j * w.stride(0), row = first * 2;
         FloatVector a0 = FloatVector.zero(f), a1 = a0, a2 = a0, a3 = a0;
+        long last = s.byteSize() - 1;
+        int touched = 0;
         int p = 0;   // elements done
         for (; p + 4 * step <= k; p += 4 * step) {
             long at = row + 2L * p;
+            if (Prefetch.ENABLED) touched += s.get(ValueLayout.JAVA_BYTE, Math.min(at + Prefetch.AHEAD_BYTES, last));
             IntVector w0 = IntVector.fromMemorySegment(INTS, s, at, ORDER);
             IntVector w1 = IntVector.fromMemorySegment(INTS, s, at + 2L * step, ORDER);
             IntVector w2 = IntVector.fromMemorySegment(INTS, s, at + 4L * step, ORDER);
@@ -170,6 +175,7 @@ final class LinearGroup {
             a0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e), a0);
             a0 = w0.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.fromArray(f, blocks, e + l), a0);
         }
+        Prefetch.keep(touched);
         a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
         float dot = (float) Kernels.sumLanes(lanes);
         for (; p < k; p++) dot += x[xBase + p] * Float.intBitsToFloat((s.getAtIndex(Kernels.I16, first + p) & 0xffff) << 16);
