@@ -60,13 +60,19 @@ public final class GemmBenchmark {
         out.println("machine: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java "
                 + Runtime.version());
         if (blas.isPresent()) {
-            out.println("OpenBLAS: " + blas.get().config() + " (" + blas.get().library() + ")");
+            String config = blas.get().config();
+            out.println("OpenBLAS: " + config + " (" + blas.get().library() + ")");
+            if (dev.zoetrope.core.cpu.Kernels.FLOATS >= 16 && config.matches(".*\\b(Haswell|Zen)\\b.*")) {
+                // OpenBLAS 0.3.21 does not know newer AVX-512 AMD parts and falls back to its AVX2 kernels
+                out.println("  note: this CPU has AVX-512 but OpenBLAS chose its AVX2 kernels;"
+                        + " OPENBLAS_CORETYPE=SkylakeX makes it use its AVX-512 ones");
+            }
         } else {
             out.println("OpenBLAS: not found (" + String.join("; ", problems) + ")");
             out.println("  install it to compare: apt-get install libopenblas0-pthread   (Fedora: dnf install openblas-pthreads,"
                     + " macOS: brew install openblas), or pass --openblas /path/to/libopenblas.so");
         }
-        out.println("timing: wall clock, best of " + options.repeats() + " runs after warm-up (median in brackets);"
+        out.println("timing: wall clock, best of " + options.repeats() + " runs after warm-up (~1 s of runs; median in brackets);"
                 + " Zoetrope and OpenBLAS runs interleaved. With 1 thread both run on the calling thread, so the"
                 + " ratio of its CPU time is shown too: it stays meaningful when other processes load the machine.");
         double smallest = Double.POSITIVE_INFINITY;
@@ -185,10 +191,16 @@ public final class GemmBenchmark {
         }
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         double[] ta = new double[repeats], tb = new double[repeats], ca = new double[repeats], cb = new double[repeats];
+        // With several threads each library's idle workers spin after a call (OpenBLAS's for ~2^28 cycles, ours
+        // for 2 ms): a pause before each timed run lets them park, so neither library runs against the other's
+        // spinning threads (without it Zoetrope's 2-thread GEMM measured ~170 instead of ~340 GFLOP/s).
+        boolean pause = b != null && Parallel.threads() > 1;
         for (int r = 0; r < repeats; r++) {
+            if (pause) settle();
             long c0 = cpu.getCurrentThreadCpuTime();
             ta[r] = seconds(a);
             long c1 = cpu.getCurrentThreadCpuTime();
+            if (pause) settle();
             if (b != null) tb[r] = seconds(b);
             long c2 = cpu.getCurrentThreadCpuTime();
             ca[r] = (c1 - c0) / 1e9;
@@ -198,10 +210,30 @@ public final class GemmBenchmark {
                 : new Timing[] {summary(ta), summary(tb), summary(ca), summary(cb)};
     }
 
-    /** Warm-up (two runs, or one when a run is slow), then up to {@code repeats} timed runs within the budget. */
+    /** 0.15 s: longer than OpenBLAS's worker spin (2^28 cycles) on any current clock. */
+    private static void settle() {
+        try {
+            Thread.sleep(150);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Time each op runs before it is timed, when one run is short enough. */
+    private static final double WARM_UP_SECONDS = 1.0;
+
+    /** Warm-up (one run; ~1 s of runs when a run is short), then up to {@code repeats} timed runs within the budget. */
+
     static Timing time(Runnable op, int repeats, double budgetSeconds) {
-        double first = seconds(op);
-        if (first < budgetSeconds / 4) op.run();
+        // Cheap ops take ~15 calls before every method they use is in C2 code: warm up for about a second.
+        double warm = seconds(op);
+        if (warm < budgetSeconds / 4) {
+            int runs = 1;
+            do {
+                warm += seconds(op);
+                runs++;
+            } while (warm < Math.min(WARM_UP_SECONDS, budgetSeconds / 4) && runs < 1000);
+        }
         List<Double> times = new ArrayList<>();
         double spent = 0;
         while (times.size() < repeats && (times.isEmpty() || spent < budgetSeconds)) {
