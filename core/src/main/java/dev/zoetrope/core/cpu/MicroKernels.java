@@ -28,25 +28,30 @@ final class MicroKernels {
     /** A register tile shape, its cache blocking and the kernel that computes it. */
     enum Tile {
         /** 16 vector registers (AVX2): 8 accumulators + 2 B vectors + 4 broadcasts fit even when C2 hoists them. */
-        V4X2(4, 2),
+        V4X2(4, 2, 6144),
         /** 32 vector registers (AVX-512, NEON, SVE): 18 accumulators + 2 + 9 broadcasts. */
-        V9X2(9, 2),
+        V9X2(9, 2, 16384),
         /** Plain Java for {@code -Dzoetrope.vector=false}. */
-        SCALAR(4, 0);
+        SCALAR(4, 0, 0);
 
         final int mr;
         final int nr;
         final boolean vector;
-        /** Rows of B per packed block: a kc × nr panel of about 24 KiB stays in L1 beside the A stream. */
+        /**
+         * Rows of B per packed block, from a budget of floats per kc × nr panel: 6144 (24 KiB, in L1 beside the
+         * A stream) for 4 × 2; 16384 for 9 × 2, i.e. kc = {@link #PITCH}. That 64 KiB panel overflows a 48 KiB
+         * L1, yet on the AVX-512 EPYC kc 512 beat 192 by 7–12 % (1024³: 200 → 215 GFLOP/s on one thread,
+         * 350 → 393 on two; kc 384 and 448 in between): fewer K blocks, fewer passes over C and A packs.
+         */
         final int kc;
         /** Most rows of A per task block (mc × kc floats, 384 KiB); {@link Gemm} may choose fewer. */
         final int mc;
 
-        Tile(int mr, int vectors) {
+        Tile(int mr, int vectors, int panelFloats) {
             this.mr = mr;
             this.vector = vectors > 0;
             this.nr = vector ? vectors * Kernels.FLOATS : 8;
-            this.kc = vector ? Math.clamp(6144 / nr / 16 * 16, 128, PITCH) : 256;
+            this.kc = vector ? Math.clamp(panelFloats / nr / 16 * 16, 128, PITCH) : 256;
             this.mc = Math.max(mr, 98304 / kc / mr * mr);
         }
 
