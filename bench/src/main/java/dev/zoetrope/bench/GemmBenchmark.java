@@ -73,7 +73,9 @@ public final class GemmBenchmark {
                     + " macOS: brew install openblas), or pass --openblas /path/to/libopenblas.so");
         }
         out.println("timing: wall clock, best of " + options.repeats() + " runs after warm-up (~1 s of runs; median in brackets);"
-                + " Zoetrope and OpenBLAS runs interleaved. With 1 thread both run on the calling thread, so the"
+                + " Zoetrope and OpenBLAS runs interleaved (one by one with 1 thread, in blocks of a quarter after a"
+                + " pause with more, so neither runs against the other's spinning workers). With 1 thread both run"
+                + " on the calling thread, so the"
                 + " ratio of its CPU time is shown too: it stays meaningful when other processes load the machine.");
         double smallest = Double.POSITIVE_INFINITY;
         try {
@@ -178,8 +180,8 @@ public final class GemmBenchmark {
     }
 
     /**
-     * Warm-up, then {@code repeats} timed runs alternating a and b (b may be null): {wall a, wall b, calling
-     * thread's CPU time a, CPU time b}.
+     * Warm-up, then {@code repeats} timed runs of a and of b (b may be null), alternating: run by run with one
+     * thread, block by block with several: {wall a, wall b, calling thread's CPU time a, CPU time b}.
      */
     static Timing[] timeInterleaved(Runnable a, Runnable b, int repeats) {
         // Warm up for at least 3 runs and 2 s: the JIT compiles in background threads that would otherwise
@@ -192,22 +194,33 @@ public final class GemmBenchmark {
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         double[] ta = new double[repeats], tb = new double[repeats], ca = new double[repeats], cb = new double[repeats];
         // With several threads each library's idle workers spin after a call (OpenBLAS's for ~2^28 cycles, ours
-        // for 2 ms): a pause before each timed run lets them park, so neither library runs against the other's
-        // spinning threads (without it Zoetrope's 2-thread GEMM measured ~170 instead of ~340 GFLOP/s).
-        boolean pause = b != null && Parallel.threads() > 1;
-        for (int r = 0; r < repeats; r++) {
-            if (pause) settle();
-            long c0 = cpu.getCurrentThreadCpuTime();
-            ta[r] = seconds(a);
-            long c1 = cpu.getCurrentThreadCpuTime();
-            if (pause) settle();
-            if (b != null) tb[r] = seconds(b);
-            long c2 = cpu.getCurrentThreadCpuTime();
-            ca[r] = (c1 - c0) / 1e9;
-            cb[r] = (c2 - c1) / 1e9;
+        // for 2 ms), so right after the other library a run competes with its spinning threads (Zoetrope's
+        // 2-thread GEMM measured ~170 instead of ~340 GFLOP/s that way). So the runs go in blocks of a quarter,
+        // each after a pause that lets the other library's workers park and one untimed run that wakes this
+        // one's: inside a block a library runs back to back, as in real use.
+        boolean blocks = b != null && Parallel.threads() > 1;
+        int block = blocks ? Math.max(1, repeats / 4) : 1;
+        for (int r0 = 0; r0 < repeats; r0 += block) {
+            int r1 = Math.min(repeats, r0 + block);
+            timeRuns(a, r0, r1, blocks, ta, ca, cpu);
+            if (b != null) timeRuns(b, r0, r1, blocks, tb, cb, cpu);
         }
         return b == null ? new Timing[] {summary(ta), null, summary(ca), null}
                 : new Timing[] {summary(ta), summary(tb), summary(ca), summary(cb)};
+    }
+
+    /** Timed runs r0 … r1 - 1 of op into wall[] and cpu[], after a pause and an untimed run when {@code settled}. */
+    private static void timeRuns(Runnable op, int r0, int r1, boolean settled, double[] wall, double[] cpuTime,
+                                 ThreadMXBean cpu) {
+        if (settled) {
+            settle();
+            op.run();
+        }
+        for (int r = r0; r < r1; r++) {
+            long c0 = cpu.getCurrentThreadCpuTime();
+            wall[r] = seconds(op);
+            cpuTime[r] = (cpu.getCurrentThreadCpuTime() - c0) / 1e9;
+        }
     }
 
     /** 0.15 s: longer than OpenBLAS's worker spin (2^28 cycles) on any current clock. */

@@ -30,7 +30,7 @@ final class MicroKernels {
         /** 16 vector registers (AVX2): 8 accumulators + 2 B vectors + 4 broadcasts fit even when C2 hoists them. */
         V4X2(4, 2, 6144),
         /** 32 vector registers (AVX-512, NEON, SVE): 18 accumulators + 2 + 9 broadcasts. */
-        V9X2(9, 2, 16384),
+        V9X2(9, 2, 32768),
         /** Plain Java for {@code -Dzoetrope.vector=false}. */
         SCALAR(4, 0, 0);
 
@@ -39,9 +39,10 @@ final class MicroKernels {
         final boolean vector;
         /**
          * Rows of B per packed block, from a budget of floats per kc × nr panel: 6144 (24 KiB, in L1 beside the
-         * A stream) for 4 × 2; 16384 for 9 × 2, i.e. kc = {@link #PITCH}. That 64 KiB panel overflows a 48 KiB
-         * L1, yet on the AVX-512 EPYC kc 512 beat 192 by 7–12 % (1024³: 200 → 215 GFLOP/s on one thread,
-         * 350 → 393 on two; kc 384 and 448 in between): fewer K blocks, fewer passes over C and A packs.
+         * A stream) for 4 × 2; 32768 for 9 × 2, i.e. kc = {@link #PITCH} = 1024. That 128 KiB panel lives in L2,
+         * not L1, yet on the AVX-512 EPYC kc 512 beat 192 by 7–12 % (1024³: 200 → 215 GFLOP/s on one thread,
+         * 350 → 393 on two) and 1024 beat 512 by another 2–5 % (one thread 212 → 217, two 410 → 436): fewer
+         * K blocks, fewer passes over C and fewer A packs.
          */
         final int kc;
         /** Most rows of A per task block (mc × kc floats, 384 KiB); {@link Gemm} may choose fewer. */
@@ -101,9 +102,10 @@ final class MicroKernels {
      * Distance between the rows of a packed A micro-panel, ≥ every tile's kc. A constant, so the kernels
      * address row r as {@code a[ai + r·PITCH]} with one index register and a fixed displacement: with a
      * register per row, C2 ran out of general registers under -XX:+UseParallelGC and carried a spill through
-     * every iteration (a third slower).
+     * every iteration (a third slower). 1024 rather than 512 for the 9 × 2 tile's kc; the 4 × 2 tile (kc 384)
+     * measured no slower with it (AVX2 code on the AVX-512 EPYC: 108 / 215 GFLOP/s at 1 / 2 threads vs 108 / 196).
      */
-    static final int PITCH = 512;
+    static final int PITCH = 1024;
 
     /**
      * Adds a computed scratch tile into C[rows × cols] at element index {@code cIdx} with leading dimension ldc.
