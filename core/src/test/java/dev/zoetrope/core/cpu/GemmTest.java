@@ -141,6 +141,17 @@ class GemmTest {
     }
 
     @Test
+    void rowBlocksBalanceTheThreads() {
+        // 1024 rows of 9-row micro-panels (114), at most 4 per block: 4 gives 29 blocks (15 + 14 on two threads,
+        // 60 panels on the busier), 3 gives 38 (19 + 19, 57 panels)
+        assertEquals(3, Gemm.balancedPanels(114, 4, 2));
+        assertEquals(4, Gemm.balancedPanels(114, 4, 1));
+        // already balanced: keep the largest blocks
+        assertEquals(8, Gemm.balancedPanels(64, 8, 2));
+        assertEquals(1, Gemm.balancedPanels(5, 1, 2));
+    }
+
+    @Test
     void everyTileMatchesTheReferenceAtAwkwardSizesAndLayouts() {
         Random rnd = new Random(1);
         for (int[] s : SIZES) {
