@@ -6,6 +6,7 @@ import dev.zoetrope.core.Parallel;
 import dev.zoetrope.core.Scope;
 import dev.zoetrope.core.Tensor;
 import dev.zoetrope.core.cpu.Gemm;
+import dev.zoetrope.core.cpu.Kernels;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -62,7 +63,7 @@ public final class GemmBenchmark {
         if (blas.isPresent()) {
             String config = blas.get().config();
             out.println("OpenBLAS: " + config + " (" + blas.get().library() + ")");
-            if (dev.zoetrope.core.cpu.Kernels.FLOATS >= 16 && config.matches(".*\\b(Haswell|Zen)\\b.*")) {
+            if (Kernels.FLOATS >= 16 && config.matches(".*\\b(Haswell|Zen)\\b.*")) {
                 // OpenBLAS 0.3.21 does not know newer AVX-512 AMD parts and falls back to its AVX2 kernels
                 out.println("  note: this CPU has AVX-512 but OpenBLAS chose its AVX2 kernels;"
                         + " OPENBLAS_CORETYPE=SkylakeX makes it use its AVX-512 ones");
@@ -75,8 +76,8 @@ public final class GemmBenchmark {
         out.println("timing: wall clock, best of " + options.repeats() + " runs after warm-up (~1 s of runs; median in brackets);"
                 + " Zoetrope and OpenBLAS runs interleaved (one by one with 1 thread, in blocks of a quarter after a"
                 + " pause with more, so neither runs against the other's spinning workers). With 1 thread both run"
-                + " on the calling thread, so the"
-                + " ratio of its CPU time is shown too: it stays meaningful when other processes load the machine.");
+                + " on the calling thread, so the ratio of its CPU time is shown too: it stays meaningful when other"
+                + " processes load the machine.");
         double smallest = Double.POSITIVE_INFINITY;
         try {
             for (int threads : options.threads()) {
@@ -236,7 +237,6 @@ public final class GemmBenchmark {
     private static final double WARM_UP_SECONDS = 1.0;
 
     /** Warm-up (one run; ~1 s of runs when a run is short), then up to {@code repeats} timed runs within the budget. */
-
     static Timing time(Runnable op, int repeats, double budgetSeconds) {
         // Cheap ops take ~15 calls before every method they use is in C2 code: warm up for about a second.
         double warm = seconds(op);

@@ -73,7 +73,10 @@ final class MicroKernels {
             return wideRegisterFile ? V9X2 : V4X2;
         }
 
-        /** A full vector tile straight into C: C = acc + biases, or C + (acc + biases) when {@code add}. */
+        /**
+         * A full vector tile into C: C = acc + biases, or C + (acc + biases) when {@code add}; the 9 × 2 tile
+         * passes through the scratch {@code tile} (mr × nr floats), the 4 × 2 tile writes from its registers.
+         */
         void multiplyInto(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cIdx, long ldc,
                           boolean add, float[] colBias, int j0, float[] rowBias, int i0, float[] tile) {
             switch (this) {
